@@ -1,0 +1,178 @@
+/*
+ * main.c -- weftd: command line, configuration, start-up, and the signal
+ * thread that is the only place signals are handled.
+ */
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_signal.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <apu_version.h>
+#include <apr_version.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft_build.h"
+#include "weft_core.h"
+
+#ifndef WEFT_CONF_FILE
+#define WEFT_CONF_FILE "/usr/local/etc/weft/weft.conf"
+#endif
+#ifndef WEFT_MODULE_DIR
+#define WEFT_MODULE_DIR "/usr/local/lib/weft/modules"
+#endif
+
+static const apr_getopt_option_t options[] = {
+    { "config", 'f', 1, "read configuration from FILE" },
+    { "test", 't', 0, "check the configuration, print Syntax OK, exit" },
+    { "version", 'V', 0, "print version and build settings, exit" },
+    { "help", 'h', 0, "print this help, exit" },
+    { NULL, 0, 0, NULL },
+};
+
+static void usage(FILE *out)
+{
+    const apr_getopt_option_t *o;
+
+    fprintf(out, "Usage: weftd [-f FILE] [-t] [-V] [-h]\n");
+    for (o = options; o->name != NULL; o++)
+        fprintf(out, "  -%c, --%-8s %s%s\n", o->optch, o->name,
+                o->has_arg ? "FILE " : "", o->description);
+    fprintf(out, "Default configuration file: %s\n", WEFT_CONF_FILE);
+}
+
+static void version(void)
+{
+    printf("weftd %s\n", WEFT_VERSION_STRING);
+    printf("module ABI:   %d.%d\n", WEFT_MODULE_ABI_MAJOR,
+           WEFT_MODULE_ABI_MINOR);
+    printf("APR:          %s (built against %s)\n", apr_version_string(),
+           APR_VERSION_STRING);
+    printf("APR-util:     %s (built against %s)\n", apu_version_string(),
+           APU_VERSION_STRING);
+    printf("llhttp:       %s\n", WEFT_LLHTTP_DESC);
+    printf("MPMs:         thread worker\n");
+    printf("compiler:     %s\n", WEFT_CC);
+    printf("sanitizers:   %s\n", WEFT_SANITIZERS);
+    printf("config file:  %s\n", WEFT_CONF_FILE);
+    printf("modules dir:  %s\n", WEFT_MODULE_DIR);
+}
+
+/* Runs on the main thread, which sigwaits after start-up: the only place
+ * signals are acted on.  Returning 1 ends the wait. */
+static int on_signal(int signum)
+{
+    switch (signum) {
+    case SIGTERM:
+    case SIGINT:
+    case SIGQUIT:
+        weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, stopping",
+                       apr_signal_description_get(signum));
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void log_started(const weft_server_t *s)
+{
+    int i;
+    const weft_core_config_t *c = weft_server_config(s);
+
+    for (i = 0; i < weft_server_listener_count(s); i++) {
+        apr_sockaddr_t *sa = weft_server_listener_addr(s, i);
+        char *ip = NULL;
+        weft_listen_t *l = &APR_ARRAY_IDX(c->listens, i, weft_listen_t);
+        apr_sockaddr_ip_get(&ip, sa);
+        weft_log_error(WEFT_LOG_NOTICE, 0, "listening on %s%s%s:%u%s",
+                       sa->family == APR_INET6 ? "[" : "", ip,
+                       sa->family == APR_INET6 ? "]" : "", sa->port,
+                       l->tls ? " (tls)" : "");
+    }
+    for (i = 0; i < s->modules->nelts; i++) {
+        weft_loaded_module_t *lm =
+            &APR_ARRAY_IDX(s->modules, i, weft_loaded_module_t);
+        if (lm->path != NULL)
+            weft_log_error(WEFT_LOG_NOTICE, 0, "module %s loaded from %s",
+                           lm->module->name, lm->path);
+    }
+    if (c->read_header_timeout == 0 && c->read_timeout == 0)
+        weft_log_error(WEFT_LOG_WARN, 0,
+                       "neither ReadHeaderTimeout nor ReadTimeout is set: a "
+                       "client can hold a connection open forever by "
+                       "sending headers slowly (Slowloris)");
+}
+
+int main(int argc, const char *const *argv, const char *const *env)
+{
+    apr_pool_t *pool;
+    apr_getopt_t *opt;
+    weft_server_t *s;
+    const char *conf = WEFT_CONF_FILE, *arg, *err = NULL;
+    int ch, test_only = 0;
+    apr_status_t rv;
+
+    if (apr_app_initialize(&argc, &argv, &env) != APR_SUCCESS) {
+        fprintf(stderr, "weftd: cannot initialize APR\n");
+        return 1;
+    }
+    atexit(apr_terminate);
+    /* Before any other thread exists, so every thread inherits the mask
+     * and only the signal wait below sees SIGTERM and friends. */
+    apr_setup_signal_thread();
+    apr_pool_create(&pool, NULL);
+
+    apr_getopt_init(&opt, pool, argc, argv);
+    while ((rv = apr_getopt_long(opt, options, &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 'f':
+            conf = arg;
+            break;
+        case 't':
+            test_only = 1;
+            break;
+        case 'V':
+            version();
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        }
+    }
+    if (rv != APR_EOF || opt->ind < argc) {
+        usage(stderr);
+        return 1;
+    }
+
+    if (weft_server_create(pool, &s) != APR_SUCCESS) {
+        fprintf(stderr, "weftd: cannot create the server\n");
+        return 1;
+    }
+    if (weft_server_read_config(s, conf, &err) != APR_SUCCESS ||
+        weft_server_check_config(s, &err) != APR_SUCCESS) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (test_only) {
+        printf("Syntax OK\n");
+        return 0;
+    }
+    if (weft_server_open(s, &err) != APR_SUCCESS) {
+        fprintf(stderr, "%s\n", err);
+        if (weft_server_config(s)->error_log != NULL)
+            weft_log_error(WEFT_LOG_EMERG, 0, "%s", err);
+        return 1;
+    }
+    weft_log_error(WEFT_LOG_NOTICE, 0, "weftd %s started (pid %ld)",
+                   WEFT_VERSION_STRING, (long)getpid());
+    log_started(s);
+
+    apr_signal_thread(on_signal);
+
+    weft_run_on_shutdown(s);
+    weft_server_destroy(s);
+    weft_log_error(WEFT_LOG_NOTICE, 0, "weftd stopped");
+    return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * weft_core.h -- libweft's private declarations: the server object and the
+ * internal entry points that the core's files share.  Not installed.
+ */
+#ifndef WEFT_CORE_H
+#define WEFT_CORE_H
+
+#include <apr_hash.h>
+#include <apr_network_io.h>
+#include <apr_tables.h>
+
+#include "weft.h"
+
+/* A module as loaded.  Owned by the server; immutable after load. */
+typedef struct weft_loaded_module_t {
+    const weft_module_t *module;
+    void *mconfig;      /* what create_server_config made, or NULL */
+    const char *symbol; /* LoadModule's NAME; "core_module" for the core */
+    const char *path;   /* resolved; NULL for the core */
+    const char *file;   /* the LoadModule line, for "already loaded" */
+    unsigned line;
+} weft_loaded_module_t;
+
+/* A directive as the parser finds it: the declaration and its owner. */
+typedef struct weft_directive_entry_t {
+    const weft_directive_t *directive;
+    const weft_module_t *module;
+    void *mconfig;
+} weft_directive_entry_t;
+
+/*
+ * The server (Go's http.Server).  Every field is written on the main thread
+ * while the configuration is read and the server opens, before any other
+ * thread exists; after weft_server_open returns it is immutable, except
+ * where a field says otherwise.
+ */
+struct weft_server_t {
+    apr_pool_t *pool;         /* server lifetime: config, modules, listeners */
+    apr_pool_t *hook_pool;    /* apr_hook_global_pool while this server lives */
+    weft_core_config_t *conf; /* the core module's config */
+    apr_array_header_t *modules; /* weft_loaded_module_t, load order */
+    apr_hash_t *directives;      /* lower-cased name -> entry */
+    const char *main_file;       /* the first file read, as given */
+    int server_root_set;         /* ServerRoot was written */
+    apr_array_header_t *reading; /* while reading: open files, for loops */
+    apr_pool_t *temp_pool;       /* while reading; cleared by the check */
+    const char *nested_error;    /* an included file's error, as is */
+
+    const char *handler_file; /* where Handler was written */
+    unsigned handler_line;
+    weft_handler_fn *handler; /* resolved root handler, or NULL */
+    int checked;              /* weft_server_check_config succeeded */
+
+    apr_array_header_t *listeners; /* apr_socket_t *, Listen order */
+    const char *pid_path;          /* written pid file, removed at destroy */
+};
+
+/* weft_config.c */
+extern const char weft_config_nested_error[];
+const char *weft_config_include(const weft_cmd_t *cmd, void *mconfig, int argc,
+                                const char *const *argv);
+apr_status_t weft_config_read_file(weft_server_t *s, const char *path,
+                                   const char *from_file, unsigned from_line,
+                                   const char **err);
+
+/* weft_core_module.c: the built-in module holding the core directives. */
+extern const weft_module_t weft_core_module;
+apr_status_t weft_core_check(weft_server_t *s, const char **err);
+
+/* weft_module.c */
+apr_status_t weft_module_add(weft_server_t *s, const weft_module_t *m,
+                             const char *symbol, const char *path,
+                             const char *file, unsigned line, const char **why);
+const char *weft_module_load(const weft_cmd_t *cmd, const char *symbol,
+                             const char *path);
+const char *weft_module_hint(const char *directive);
+const weft_directive_entry_t *weft_directive_lookup(const weft_server_t *s,
+                                                    const char *name);
+void weft_handlers_reset(void);
+const char *weft_handler_names(apr_pool_t *p);
+
+/* weft_listen.c */
+const char *weft_listen_parse(apr_pool_t *p, const char *text,
+                              weft_listen_t *l);
+apr_status_t weft_listen_open(weft_server_t *s, const char **err);
+
+#endif /* WEFT_CORE_H */

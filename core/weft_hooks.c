@@ -1,0 +1,23 @@
+/*
+ * weft_hooks.c -- the implementation of every hook weft_hooks.h declares.
+ * APR-util's macros keep all of a file's hooks in one static table, so the
+ * core's hooks live together here.
+ */
+#include "weft_core.h"
+
+APR_HOOK_STRUCT(APR_HOOK_LINK(test_config) APR_HOOK_LINK(post_config)
+                    APR_HOOK_LINK(on_shutdown))
+
+APR_IMPLEMENT_EXTERNAL_HOOK_RUN_ALL(weft, WEFT, int, test_config,
+                                    (apr_pool_t * pconf, apr_pool_t *ptemp,
+                                     weft_server_t *s, const char **err),
+                                    (pconf, ptemp, s, err), WEFT_OK,
+                                    WEFT_DECLINED)
+
+APR_IMPLEMENT_EXTERNAL_HOOK_RUN_ALL(weft, WEFT, int, post_config,
+                                    (apr_pool_t * pconf, apr_pool_t *ptemp,
+                                     weft_server_t *s),
+                                    (pconf, ptemp, s), WEFT_OK, WEFT_DECLINED)
+
+APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, on_shutdown, (weft_server_t * s),
+                                 (s))

@@ -1,0 +1,58 @@
+/*
+ * weft_hooks.h -- the core's hook table.  Each hook says its run mode and
+ * the thread it runs on.  Modules register in their register_hooks with
+ * weft_hook_NAME(fn, predecessors, successors, WEFT_HOOK_FIRST|MIDDLE|LAST);
+ * predecessor and successor lists name modules by their weft_module_t name.
+ * The core sorts every hook once, after the configuration is read.
+ */
+#ifndef WEFT_HOOKS_H
+#define WEFT_HOOKS_H
+
+#include <apr_hooks.h>
+
+#include "weft_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEFT_HOOK_REALLY_FIRST APR_HOOK_REALLY_FIRST
+#define WEFT_HOOK_FIRST APR_HOOK_FIRST
+#define WEFT_HOOK_MIDDLE APR_HOOK_MIDDLE
+#define WEFT_HOOK_LAST APR_HOOK_LAST
+#define WEFT_HOOK_REALLY_LAST APR_HOOK_REALLY_LAST
+
+/*
+ * test_config -- RUN_ALL, main thread, after every configuration file was
+ * read and before anything is bound.  `weftd -t` runs it and stops; a
+ * normal start runs it too, so a file that passes -t starts.  A module
+ * checks what single directives could not (conflicts between them) and
+ * returns WEFT_OK or WEFT_DECLINED, or WEFT_ERROR with *err set to a line
+ * made by weft_config_errorf() (FILE:LINE: DIRECTIVE: message).
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, test_config,
+                          (apr_pool_t * pconf, apr_pool_t *ptemp,
+                           weft_server_t *s, const char **err))
+
+/*
+ * post_config -- RUN_ALL, main thread, once at start after test_config and
+ * the error log is open, before listeners are bound and before any other
+ * thread exists.  Allocate process-lifetime state from pconf.  Return
+ * WEFT_OK or WEFT_DECLINED; anything else stops the start (log why first).
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, post_config,
+                          (apr_pool_t * pconf, apr_pool_t *ptemp,
+                           weft_server_t *s))
+
+/*
+ * on_shutdown -- VOID (every function runs), on the thread that started the
+ * shutdown or close, after listeners stop accepting (Go's
+ * RegisterOnShutdown).  Must not block: start the work and return.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, on_shutdown, (weft_server_t * s))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_HOOKS_H */

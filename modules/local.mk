@@ -1,0 +1,1 @@
+## modules/: loadable modules, one file (or folder) each.
