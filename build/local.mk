@@ -19,3 +19,8 @@ build/weft-module: $(top_srcdir)/build/weft-module.in Makefile
 		-e 's|@APR_LIBS[@]|$(APU_LIBS) $(APR_LIBS)|g' \
 		$(top_srcdir)/build/weft-module.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
+
+# configure's exit trap runs `rm -f core *.core ... && rm -f -r conftest*
+# confdefs* ...`: the build tree's core/ directory makes the first rm fail,
+# so confdefs.h stays behind, and distcheck's distcleancheck refuses it.
+DISTCLEANFILES += confdefs.h

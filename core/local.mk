@@ -2,21 +2,40 @@
 
 weftinclude_HEADERS += include/weft.h include/weft_common.h \
 	include/weft_config.h include/weft_hooks.h include/weft_log.h \
-	include/weft_module.h include/weft_server.h
-noinst_HEADERS += core/weft_core.h
+	include/weft_module.h include/weft_server.h include/weft_ctx.h \
+	include/weft_wait.h include/weft_http.h include/weft_conn.h \
+	include/weft_transport.h include/weft_request.h include/weft_response.h
+noinst_HEADERS += core/weft_core.h core/weft_reqline.h core/weft_engine.h
 
 # Every core source, as a convenience library: libweft.so is this whole,
 # and the unit tests link it statically to reach internal functions.
 noinst_LTLIBRARIES += core/libweft_core.la
 core_libweft_core_la_SOURCES = \
+	core/weft_accept.c \
+	core/weft_body.c \
 	core/weft_config.c \
+	core/weft_conn.c \
 	core/weft_core_module.c \
+	core/weft_ctx.c \
+	core/weft_hijack.c \
 	core/weft_hooks.c \
 	core/weft_listen.c \
 	core/weft_log.c \
 	core/weft_module.c \
+	core/weft_mpm_thread.c \
+	core/weft_mpm_worker.c \
 	core/weft_parse.c \
-	core/weft_server.c
+	core/weft_reqline.c \
+	core/weft_request.c \
+	core/weft_request_api.c \
+	core/weft_response.c \
+	core/weft_serve.c \
+	core/weft_server.c \
+	core/weft_shutdown.c \
+	core/weft_sniff.c \
+	core/weft_status.c \
+	core/weft_transport_tcp.c \
+	core/weft_wait.c
 core_libweft_core_la_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 core_libweft_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 core_libweft_core_la_LIBADD = $(APU_LIBS) $(APR_LIBS) $(LLHTTP_LIBS)

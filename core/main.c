@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "weft_build.h"
 #include "weft_core.h"
@@ -23,6 +24,10 @@
 #ifndef WEFT_MODULE_DIR
 #define WEFT_MODULE_DIR "/usr/local/lib/weft/modules"
 #endif
+
+/* How long the exit waits for connections and threads to finish before
+ * leaving them to die with the process. */
+#define QUIESCE_WAIT apr_time_from_msec(500)
 
 static const apr_getopt_option_t options[] = {
     { "config", 'f', 1, "read configuration from FILE" },
@@ -60,20 +65,39 @@ static void version(void)
     printf("modules dir:  %s\n", WEFT_MODULE_DIR);
 }
 
-/* Runs on the main thread, which sigwaits after start-up: the only place
- * signals are acted on.  Returning 1 ends the wait. */
+static weft_server_t *the_server; /* set before the signal thread starts */
+
+/*
+ * The signal thread's handler: the only place signals are acted on.
+ * SIGTERM/SIGINT start Go's Shutdown with ShutdownTimeout (then Close);
+ * SIGQUIT closes at once; a second signal of either kind during a
+ * graceful stop closes.  The main thread waits for the stop to finish.
+ */
 static int on_signal(int signum)
 {
+    weft_server_t *s = the_server;
+
     switch (signum) {
     case SIGTERM:
     case SIGINT:
-    case SIGQUIT:
-        weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, stopping",
+        weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, shutting down",
                        apr_signal_description_get(signum));
-        return 1;
+        weft_server_stop(s, 1, weft_server_config(s)->shutdown_timeout);
+        return 0;
+    case SIGQUIT:
+        weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, closing",
+                       apr_signal_description_get(signum));
+        weft_server_stop(s, 0, 0);
+        return 0;
     default:
         return 0;
     }
+}
+
+static void *APR_THREAD_FUNC signal_main(apr_thread_t *t, void *data)
+{
+    apr_signal_thread(on_signal);
+    return NULL;
 }
 
 static void log_started(const weft_server_t *s)
@@ -113,6 +137,8 @@ int main(int argc, const char *const *argv, const char *const *env)
     const char *conf = WEFT_CONF_FILE, *arg, *err = NULL;
     int ch, test_only = 0;
     apr_status_t rv;
+    apr_threadattr_t *tattr;
+    apr_thread_t *sig;
 
     if (apr_app_initialize(&argc, &argv, &env) != APR_SUCCESS) {
         fprintf(stderr, "weftd: cannot initialize APR\n");
@@ -122,6 +148,10 @@ int main(int argc, const char *const *argv, const char *const *env)
     /* Before any other thread exists, so every thread inherits the mask
      * and only the signal wait below sees SIGTERM and friends. */
     apr_setup_signal_thread();
+    /* apr_setup_signal_thread leaves SIGPIPE unblocked (a synchronous
+     * signal): ignore it, so a write to a closed pipe or socket is an
+     * EPIPE error, not the end of the process. */
+    apr_signal(SIGPIPE, SIG_IGN);
     apr_pool_create(&pool, NULL);
 
     apr_getopt_init(&opt, pool, argc, argv);
@@ -161,17 +191,37 @@ int main(int argc, const char *const *argv, const char *const *env)
     }
     if (weft_server_open(s, &err) != APR_SUCCESS) {
         fprintf(stderr, "%s\n", err);
-        if (weft_server_config(s)->error_log != NULL)
+        /* Also in the error log, unless that is what failed to open
+         * (then the line would go to stderr a second time). */
+        if (weft_server_config(s)->error_log != NULL &&
+            strncmp(err, "ErrorLog: ", 10) != 0)
             weft_log_error(WEFT_LOG_EMERG, 0, "%s", err);
         return 1;
     }
-    weft_log_error(WEFT_LOG_NOTICE, 0, "weftd %s started (pid %ld)",
-                   WEFT_VERSION_STRING, (long)getpid());
+    the_server = s;
+    if (weft_server_serve(s) != APR_SUCCESS ||
+        apr_threadattr_create(&tattr, pool) != APR_SUCCESS ||
+        apr_threadattr_detach_set(tattr, 1) != APR_SUCCESS ||
+        apr_thread_create(&sig, tattr, signal_main, NULL, pool) !=
+            APR_SUCCESS) {
+        fprintf(stderr, "weftd: cannot start serving\n");
+        return 1;
+    }
+    weft_log_error(WEFT_LOG_NOTICE, 0, "weftd %s started (pid %ld, MPM %s)",
+                   WEFT_VERSION_STRING, (long)getpid(),
+                   weft_server_config(s)->mpm);
     log_started(s);
 
-    apr_signal_thread(on_signal);
-
-    weft_run_on_shutdown(s);
+    weft_server_wait(s);
+    /* Handlers still running and hijacked connections are not waited
+     * for (the contract): they die with the process.  When everything
+     * finished within a moment, tear down cleanly instead. */
+    if (!weft_server_quiesce(s, QUIESCE_WAIT)) {
+        weft_log_error(WEFT_LOG_NOTICE, 0,
+                       "weftd stopped (not waiting for handlers still "
+                       "running or hijacked connections)");
+        _exit(0);
+    }
     weft_server_destroy(s);
     weft_log_error(WEFT_LOG_NOTICE, 0, "weftd stopped");
     return 0;

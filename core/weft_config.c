@@ -156,7 +156,11 @@ static apr_status_t run_line(weft_server_t *s, const char *text,
 
     msg = split_line(p, text, argv, &raw);
     if (msg != NULL) {
-        *err = weft_config_errorf(p, file, line, NULL, "%s", msg);
+        /* name the directive when it was read before the mistake */
+        *err = weft_config_errorf(
+            p, file, line,
+            argv->nelts > 0 ? APR_ARRAY_IDX(argv, 0, const char *) : NULL, "%s",
+            msg);
         return APR_EINVAL;
     }
     if (argv->nelts == 0)
@@ -207,7 +211,7 @@ WEFT_DECLARE(apr_status_t)
 weft_server_config_line(weft_server_t *s, const char *text, const char *file,
                         unsigned line, const char **err)
 {
-    return run_line(s, text, file, line, err);
+    return run_line(s, text, apr_pstrdup(s->pool, file), line, err);
 }
 
 /* Runs every line of buf; a line ending in '\' continues on the next. */
@@ -320,6 +324,8 @@ apr_status_t weft_config_read_file(weft_server_t *s, const char *path,
                                   INCLUDE_MAX_DEPTH);
         return APR_EINVAL;
     }
+    /* cmd->file outlives the read: Listen and Handler keep it */
+    path = apr_pstrdup(s->pool, path);
     rv = slurp(s->temp_pool, path, &buf);
     if (rv != APR_SUCCESS) {
         if (from_file == NULL)
@@ -342,6 +348,20 @@ static int has_glob(const char *s)
     return strpbrk(s, "*?[") != NULL;
 }
 
+/* s with glob's special characters backslash-escaped, in p. */
+static const char *glob_escape(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, 2 * strlen(s) + 1), *o = out;
+
+    for (; *s != '\0'; s++) {
+        if (strchr("*?[\\", *s) != NULL)
+            *o++ = '\\';
+        *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* Include PATTERN: a file, or a glob (sorted; matching nothing is fine). */
 const char *weft_config_include(const weft_cmd_t *cmd, void *mconfig, int argc,
                                 const char *const *argv)
@@ -352,12 +372,16 @@ const char *weft_config_include(const weft_cmd_t *cmd, void *mconfig, int argc,
     size_t i;
     int rc;
 
-    if (!has_glob(path)) {
+    if (!has_glob(argv[0])) {
         if (weft_config_read_file(s, path, cmd->file, cmd->line,
                                   &s->nested_error) != APR_SUCCESS)
             return weft_config_nested_error;
         return NULL;
     }
+    if (argv[0][0] != '/' && s->conf->server_root != NULL)
+        path = apr_pstrcat(cmd->temp_pool,
+                           glob_escape(cmd->temp_pool, s->conf->server_root),
+                           "/", argv[0], NULL);
     rc = glob(path, GLOB_ERR, NULL, &g);
     if (rc == GLOB_NOMATCH)
         return NULL;

@@ -8,6 +8,8 @@
 #include <apr_hash.h>
 #include <apr_network_io.h>
 #include <apr_tables.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "weft.h"
 
@@ -53,6 +55,32 @@ struct weft_server_t {
 
     apr_array_header_t *listeners; /* apr_socket_t *, Listen order */
     const char *pid_path;          /* written pid file, removed at destroy */
+
+    /* Serving (weft_accept.c, weft_conn.c, weft_shutdown.c).  mpm and
+     * base_ctx are immutable once serving starts. */
+    const struct weft_mpm_t *mpm;
+    void *mpm_data;           /* the MPM's own state */
+    weft_ctx_t *base_ctx;     /* Go's BaseContext */
+    pthread_mutex_t mu;       /* guards the fields down to 'done' */
+    struct weft_conn_t *live; /* live connections (Go's activeConn) */
+    int nlive;
+    int nopen;                      /* accepted and not yet closed, hijacked
+                                      ones included (MaxConnections) */
+    int owner_threads;              /* MPM threads alive (for the exit) */
+    pthread_cond_t changed;         /* a connection left, or done was set */
+    struct weft_conn_t *free_conns; /* recycled connection structs */
+    int nfree;
+    apr_array_header_t *accepters; /* weft_accepter_t, one per listener */
+    int serving;                   /* weft_server_serve ran */
+    int accept_stopped;            /* listeners shut (once) */
+    int stopping;                  /* a stop thread was started */
+    int stop_close;                /* ...and it should close, not drain */
+    int done;                      /* shutdown or close finished */
+    /* Atomics: read without the lock on hot paths. */
+    _Atomic int shutting_down; /* Go's inShutdown */
+    _Atomic int counts[5];     /* live connections per ConnState */
+    _Atomic apr_uint64_t next_conn_id;
+    _Atomic apr_uint64_t requests; /* requests served */
 };
 
 /* weft_config.c */
@@ -78,6 +106,14 @@ const weft_directive_entry_t *weft_directive_lookup(const weft_server_t *s,
                                                     const char *name);
 void weft_handlers_reset(void);
 const char *weft_handler_names(apr_pool_t *p);
+
+/* weft_wait.c: condition waits under an absolute apr_time_t deadline (0:
+ * none), through the thread MPMs' primitive.  weft_cond_init makes a
+ * condition on CLOCK_MONOTONIC, which weft_wait_cond requires.  Both return
+ * pthread codes (0, ETIMEDOUT). */
+int weft_cond_init(pthread_cond_t *cond);
+int weft_wait_cond(pthread_cond_t *cond, pthread_mutex_t *mu,
+                   apr_time_t deadline);
 
 /* weft_listen.c */
 const char *weft_listen_parse(apr_pool_t *p, const char *text,

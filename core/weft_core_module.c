@@ -78,9 +78,11 @@ static const char *add_listen(const weft_cmd_t *cmd, void *mconfig, int argc,
     }
     for (i = 0; i < c->listens->nelts; i++) {
         weft_listen_t *o = &APR_ARRAY_IDX(c->listens, i, weft_listen_t);
-        if (o->port == l.port && ((o->host == NULL && l.host == NULL) ||
-                                  (o->host != NULL && l.host != NULL &&
-                                   strcasecmp(o->host, l.host) == 0)))
+        /* Port 0 is a fresh kernel-chosen port each time: no clash. */
+        if (o->port == l.port && l.port != 0 &&
+            ((o->host == NULL && l.host == NULL) ||
+             (o->host != NULL && l.host != NULL &&
+              strcasecmp(o->host, l.host) == 0)))
             return apr_psprintf(cmd->pool, "%s is already listed at %s:%u",
                                 argv[0], o->file, o->line);
     }

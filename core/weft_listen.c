@@ -16,21 +16,30 @@ const char *weft_listen_parse(apr_pool_t *p, const char *text, weft_listen_t *l)
     char *host = NULL, *scope = NULL;
     apr_port_t port = 0;
     const char *s = text;
+    apr_size_t n;
 
     if (s[0] == ':')
         s++; /* ":8080", as nginx and Go write "every address" */
-    if (apr_parse_addr_port(&host, &scope, &port, s, p) != APR_SUCCESS)
+    n = strlen(s);
+    /* Port 0 asks the kernel for a free port (tests, like Go's httptest);
+     * the start-up log names the port it got.  Only when written out:
+     * "HOST:0".  apr_parse_addr_port refuses port 0, so parse HOST alone. */
+    if (n > 2 && strcmp(s + n - 2, ":0") == 0) {
+        if (apr_parse_addr_port(&host, &scope, &port,
+                                apr_pstrmemdup(p, s, n - 2),
+                                p) != APR_SUCCESS ||
+            host == NULL || port != 0)
+            return apr_psprintf(p, "'%s' is not HOST:PORT", text);
+    } else if (apr_parse_addr_port(&host, &scope, &port, s, p) != APR_SUCCESS) {
         return apr_psprintf(p, "'%s' is not HOST:PORT", text);
+    } else if (port == 0) {
+        return apr_psprintf(p, "'%s' has no port (HOST:PORT)", text);
+    }
     if (scope != NULL)
         return apr_psprintf(p,
                             "'%s': scoped IPv6 addresses are not "
                             "supported",
                             text);
-    /* Port 0 asks the kernel for a free port (tests, like Go's httptest);
-     * the start-up log names the port it got.  Only when written out. */
-    if (port == 0 &&
-        !(strlen(text) > 2 && strcmp(text + strlen(text) - 2, ":0") == 0))
-        return apr_psprintf(p, "'%s' has no port (HOST:PORT)", text);
     if (host != NULL && (strcmp(host, "*") == 0 || host[0] == '\0'))
         host = NULL;
     l->text = apr_pstrdup(p, text);

@@ -55,7 +55,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "a, b, c" sorted, or "none", for messages. */
+/* "a,b,c" sorted, or "none", for messages. */
 const char *weft_handler_names(apr_pool_t *p)
 {
     apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
@@ -171,6 +171,10 @@ apr_status_t weft_module_add(weft_server_t *s, const weft_module_t *m,
             return APR_EINVAL;
         }
     }
+    /* APR records each hook's owner from apr_hook_debug_current, and its
+     * sort needs a name for every hook: a module registering from its
+     * config constructor gets its own too. */
+    apr_hook_debug_current = m->name;
     if (m->create_server_config != NULL)
         mconf = m->create_server_config(s->pool, s);
     lm = apr_array_push(s->modules);
@@ -190,13 +194,11 @@ apr_status_t weft_module_add(weft_server_t *s, const weft_module_t *m,
         e->mconfig = mconf;
         apr_hash_set(s->directives, key, APR_HASH_KEY_STRING, e);
     }
-    if (m->register_hooks != NULL) {
-        /* APR records the hook's owner from this; predecessor lists match
-         * on it, so without it ordering by name silently does nothing. */
-        apr_hook_debug_current = m->name;
+    /* Predecessor lists match on the recorded owner name, so without it
+     * ordering by name silently does nothing. */
+    if (m->register_hooks != NULL)
         m->register_hooks(s->pool);
-        apr_hook_debug_current = NULL;
-    }
+    apr_hook_debug_current = NULL;
     return APR_SUCCESS;
 }
 
@@ -246,11 +248,13 @@ const char *weft_module_load(const weft_cmd_t *cmd, const char *symbol,
     }
     m = (const weft_module_t *)sym;
     if (m->magic != WEFT_MODULE_MAGIC) {
+        /* m lives in the object: read it before unloading */
+        unsigned magic = (unsigned)m->magic;
         apr_dso_unload(dso);
         return apr_psprintf(cmd->pool,
                             "%s: %s is not a weft module (bad magic "
                             "0x%08x)",
-                            full, symbol, (unsigned)m->magic);
+                            full, symbol, magic);
     }
     if (m->abi_major != WEFT_MODULE_ABI_MAJOR ||
         m->abi_minor > WEFT_MODULE_ABI_MINOR) {
@@ -268,11 +272,12 @@ const char *weft_module_load(const weft_cmd_t *cmd, const char *symbol,
         return apr_psprintf(cmd->pool, "%s: %s has no name", full, symbol);
     }
     if (weft_module_find(s, m->name) != NULL) {
+        why = apr_psprintf(cmd->pool,
+                           "%s: a module named '%s' is already "
+                           "loaded",
+                           full, m->name);
         apr_dso_unload(dso);
-        return apr_psprintf(cmd->pool,
-                            "%s: a module named '%s' is already "
-                            "loaded",
-                            full, m->name);
+        return why;
     }
     if (weft_module_add(s, m, apr_pstrdup(s->pool, symbol), full, cmd->file,
                         cmd->line, &why) != APR_SUCCESS) {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "weft_core.h"
+#include "weft_engine.h"
 
 WEFT_DECLARE(apr_status_t)
 weft_server_create(apr_pool_t *parent, weft_server_t **out)
@@ -31,6 +31,9 @@ weft_server_create(apr_pool_t *parent, weft_server_t **out)
     apr_hook_deregister_all();
     weft_handlers_reset();
     apr_hook_global_pool = s->hook_pool;
+    pthread_mutex_init(&s->mu, NULL);
+    weft_cond_init(&s->changed);
+    s->base_ctx = weft_ctx_root(p);
     s->modules = apr_array_make(p, 16, sizeof(weft_loaded_module_t));
     s->directives = apr_hash_make(p);
     s->reading = apr_array_make(p, 4, sizeof(const char *));
@@ -161,6 +164,7 @@ WEFT_DECLARE(apr_status_t) weft_server_open(weft_server_t *s, const char **err)
 
 WEFT_DECLARE(void) weft_server_destroy(weft_server_t *s)
 {
+    weft_conn_free_all(s);
     if (apr_hook_global_pool == s->hook_pool) {
         apr_hook_deregister_all();
         weft_handlers_reset();

@@ -45,6 +45,51 @@ APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, post_config,
                            weft_server_t *s))
 
 /*
+ * conn_context -- RUN_ALL, on the listener thread, once per accepted
+ * connection before its owner starts (Go's ConnContext).  *ctx is the
+ * connection's context so far; a module may replace it with a child of it
+ * (weft_ctx_with_value(*ctx, weft_conn_pool(c), ...)).  Must not block.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, conn_context,
+                          (weft_conn_t * c, weft_ctx_t **ctx))
+
+/*
+ * conn_state -- VOID, on the thread making the transition, after the new
+ * state is stored (Go's ConnState): new on the listener thread, active,
+ * idle and closed on the owner, hijacked on the hijacking handler's
+ * thread.  In order per connection.  Must not block or call back into the
+ * server's shutdown.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, conn_state,
+                          (weft_conn_t * c, int state))
+
+/*
+ * pre_connection -- RUN_ALL, on the owner thread before the first request
+ * (TLS handshakes, under their own deadline).  Return WEFT_OK or
+ * WEFT_DECLINED to go on; anything else closes the connection quietly.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, pre_connection, (weft_conn_t * c))
+
+/*
+ * process_connection -- RUN_FIRST, on the owner thread after
+ * pre_connection (Go's TLSNextProto).  Return WEFT_DECLINED to let the
+ * core speak HTTP/1.1; any other value claims the connection: it is marked
+ * hijacked without running conn_state, and the claiming module owns it
+ * (it must close its transport).
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, process_connection,
+                          (weft_conn_t * c))
+
+/*
+ * expect -- RUN_FIRST, on the owner thread, for a request carrying an
+ * Expect field, before the handler.  A module that implements the
+ * expectation returns WEFT_OK; when every module declines, the core
+ * answers 417 Expectation Failed and closes the connection.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, expect,
+                          (weft_request_t * r, const char *value))
+
+/*
  * on_shutdown -- VOID (every function runs), on the thread that started the
  * shutdown or close, after listeners stop accepting (Go's
  * RegisterOnShutdown).  Must not block: start the work and return.

@@ -96,6 +96,56 @@ weft_server_check_config(weft_server_t *s, const char **err);
  */
 WEFT_DECLARE(apr_status_t) weft_server_open(weft_server_t *s, const char **err);
 
+/*
+ * Starts serving (Go's Serve on every listener): the MPM and one accept
+ * thread per listener.  Returns at once; weft_server_wait blocks until the
+ * server has stopped.  Main thread, after weft_server_open.
+ */
+WEFT_DECLARE(apr_status_t) weft_server_serve(weft_server_t *s);
+
+/*
+ * Go's Shutdown: stop accepting, run the on_shutdown hooks, then close
+ * idle connections (and new ones silent for over 5 s) on a poll that
+ * starts at 1 ms and doubles to 500 ms (plus up to 10% jitter) until none
+ * is left, or until deadline (absolute; 0: none) passes.  In-flight
+ * requests finish and their responses say Connection: close.  Returns
+ * APR_SUCCESS, or APR_TIMEUP with *remaining (if not NULL) set to the
+ * connections still open.  Hijacked connections are not waited for.  Any
+ * thread but a connection's own.
+ */
+WEFT_DECLARE(apr_status_t)
+weft_server_shutdown(weft_server_t *s, apr_time_t deadline, int *remaining);
+
+/* Go's Close: stop accepting and shut every live connection now (their
+ * owners see the error and close).  Any thread. */
+WEFT_DECLARE(void) weft_server_close(weft_server_t *s);
+
+/*
+ * Stops the server in the background and returns at once (for signal
+ * handlers and handlers): with graceful set, Shutdown with the deadline
+ * timeout from now (0: none), then Close for what is left; otherwise
+ * Close.  A later call may turn a graceful stop into a close.
+ */
+WEFT_DECLARE(void)
+weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout);
+
+/* Blocks until a stop has finished.  Main thread. */
+WEFT_DECLARE(void) weft_server_wait(weft_server_t *s);
+
+/*
+ * Waits up to timeout for every connection to be closed and every owner
+ * thread to exit; returns 1 when the server is quiet (then it can be
+ * destroyed), 0 when handlers are still running or connections are
+ * hijacked (then the process should exit without destroying it).
+ */
+WEFT_DECLARE(int)
+weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout);
+
+/* Live connections per state (WEFT_STATE_NEW .. WEFT_STATE_HIJACKED),
+ * requests served, and connections accepted: atomic reads, any thread. */
+WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state);
+WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s);
+
 /* Releases everything the server holds (listeners, pid file, pool). */
 WEFT_DECLARE(void) weft_server_destroy(weft_server_t *s);
 

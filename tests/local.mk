@@ -48,7 +48,8 @@ SHARED_LDADD = tests/common/libweft_test.la core/libweft.la \
 	$(CHECK_LIBS) $(APU_LIBS) $(APR_LIBS)
 
 unit_tests = tests/unit/test_parse tests/unit/test_config \
-	tests/unit/test_hooks tests/unit/test_module
+	tests/unit/test_hooks tests/unit/test_module tests/unit/test_ctx \
+	tests/unit/test_sniff tests/unit/test_reqline
 integration_tests = tests/integration/test_weftd
 
 check_PROGRAMS += $(unit_tests) $(integration_tests)
@@ -72,6 +73,21 @@ tests_unit_test_module_SOURCES = tests/unit/test_module.c
 tests_unit_test_module_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_module_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_module_LDADD = $(SHARED_LDADD)
+
+tests_unit_test_ctx_SOURCES = tests/unit/test_ctx.c
+tests_unit_test_ctx_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctx_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_ctx_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_sniff_SOURCES = tests/unit/test_sniff.c
+tests_unit_test_sniff_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sniff_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_sniff_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_reqline_SOURCES = tests/unit/test_reqline.c
+tests_unit_test_reqline_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reqline_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_reqline_LDADD = $(UNIT_LDADD)
 
 tests_integration_test_weftd_SOURCES = tests/integration/test_weftd.c
 tests_integration_test_weftd_CFLAGS = $(UNIT_CFLAGS)

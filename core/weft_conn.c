@@ -1,0 +1,282 @@
+/*
+ * weft_conn.c -- connection objects: creation from a recycled struct, the
+ * packed atomic ConnState with its hook, the server's live set and
+ * per-state counts, and the rule that only the owner closes the fd while
+ * others may only shut it down.
+ */
+#include <apr_strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "weft_engine.h"
+
+/* Recycled connection structs kept beyond this many are freed. */
+#define MAX_FREE_CONNS 1024
+
+static const char *const state_names[WEFT_STATE_COUNT] = {
+    "new", "active", "idle", "hijacked", "closed",
+};
+
+WEFT_DECLARE(const char *) weft_conn_state_name(weft_conn_state_t st)
+{
+    if ((unsigned)st >= WEFT_STATE_COUNT)
+        return "unknown";
+    return state_names[st];
+}
+
+static void format_addr(char *out, const struct sockaddr_storage *ss)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+        port = ntohs(sin->sin_port);
+        apr_snprintf(out, WEFT_ADDR_LEN, "%s:%u", ip, port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(sin6->sin6_port);
+        /* An IPv4 client on a dual-stack socket reads as plain IPv4, as
+         * Go's RemoteAddr shows it. */
+        if (strncmp(ip, "::ffff:", 7) == 0 && strchr(ip + 7, '.') != NULL)
+            apr_snprintf(out, WEFT_ADDR_LEN, "%s:%u", ip + 7, port);
+        else
+            apr_snprintf(out, WEFT_ADDR_LEN, "[%s]:%u", ip, port);
+    } else {
+        apr_cpystrn(out, "?", WEFT_ADDR_LEN);
+    }
+}
+
+/* A struct from the free list, or a new one with its buffers. */
+static weft_conn_t *conn_get(weft_server_t *s)
+{
+    weft_conn_t *c;
+    apr_allocator_t *a;
+
+    pthread_mutex_lock(&s->mu);
+    c = s->free_conns;
+    if (c != NULL) {
+        s->free_conns = c->free_next;
+        s->nfree--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (c != NULL)
+        return c;
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->server = s;
+    c->wcap = s->conf->response_buffer_size;
+    c->rbuf = malloc(WEFT_READ_BUFFER);
+    c->wbuf = malloc(c->wcap);
+    /* Each connection has its own allocator: its owner thread allocates
+     * without taking any lock. */
+    if (c->rbuf == NULL || c->wbuf == NULL ||
+        apr_allocator_create(&a) != APR_SUCCESS) {
+        free(c->rbuf);
+        free(c->wbuf);
+        free(c);
+        return NULL;
+    }
+    apr_allocator_max_free_set(a, 256 * 1024);
+    if (apr_pool_create_unmanaged_ex(&c->pool, NULL, a) != APR_SUCCESS) {
+        apr_allocator_destroy(a);
+        free(c->rbuf);
+        free(c->wbuf);
+        free(c);
+        return NULL;
+    }
+    apr_allocator_owner_set(a, c->pool);
+    return c;
+}
+
+static void conn_free(weft_conn_t *c)
+{
+    apr_pool_destroy(c->pool);
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c);
+}
+
+/* On the listener thread, right after accept. */
+weft_conn_t *weft_conn_create(weft_server_t *s, int fd)
+{
+    weft_conn_t *c = conn_get(s);
+    struct sockaddr_storage ss;
+    socklen_t len;
+
+    if (c == NULL)
+        return NULL;
+    c->fd = fd;
+    c->id = atomic_fetch_add(&s->next_conn_id, 1) + 1;
+    len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(c->remote, &ss);
+    else
+        apr_cpystrn(c->remote, "?", sizeof(c->remote));
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        format_addr(c->local, &ss);
+    else
+        apr_cpystrn(c->local, "?", sizeof(c->local));
+    weft_tcp_transport_init(&c->tcp, fd);
+    c->transport = &c->tcp;
+    c->ctx = weft_ctx_with_cancel(s->base_ctx, c->pool);
+    c->serve_ctx = NULL;
+    c->req_pool = NULL;
+    c->rstart = c->rend = 0;
+    c->read_deadline = c->write_deadline = 0;
+    c->werr = APR_SUCCESS;
+    c->hijacked = 0;
+    c->saw_bytes = 0;
+    atomic_store(&c->state, 0);
+    return c;
+}
+
+/*
+ * Go's setState: the packed word first (so a hook reading it sees the new
+ * state), the live set and counts, then the conn_state hook on this thread.
+ */
+void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
+{
+    weft_server_t *s = c->server;
+    apr_uint64_t now = (apr_uint64_t)apr_time_sec(apr_time_now());
+    apr_uint64_t old = atomic_exchange(&c->state, (now << 8) | st);
+
+    if (st == WEFT_STATE_NEW) {
+        pthread_mutex_lock(&s->mu);
+        c->prev = NULL;
+        c->next = s->live;
+        if (s->live != NULL)
+            s->live->prev = c;
+        s->live = c;
+        s->nlive++;
+        s->nopen++;
+        pthread_mutex_unlock(&s->mu);
+    } else if (st == WEFT_STATE_HIJACKED || st == WEFT_STATE_CLOSED) {
+        pthread_mutex_lock(&s->mu);
+        if (c->prev != NULL)
+            c->prev->next = c->next;
+        else if (s->live == c)
+            s->live = c->next;
+        if (c->next != NULL)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        s->nlive--;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (st != WEFT_STATE_NEW)
+        atomic_fetch_sub(&s->counts[old & 0xff], 1);
+    if (st != WEFT_STATE_HIJACKED && st != WEFT_STATE_CLOSED)
+        atomic_fetch_add(&s->counts[st], 1);
+    weft_run_conn_state(c, st);
+}
+
+/*
+ * From another thread, with the server's mu held (so the owner cannot
+ * remove c from the live set and close its fd meanwhile): stop both
+ * directions on the socket itself, whatever transport sits on it.  The
+ * owner sees the error and ends its loop; only it closes the fd.
+ */
+void weft_conn_kill(weft_conn_t *c)
+{
+    shutdown(c->fd, SHUT_RDWR);
+}
+
+/* On the owner thread, after the state went to closed (or the
+ * connection was never served): close and recycle. */
+void weft_conn_release(weft_conn_t *c)
+{
+    weft_server_t *s = c->server;
+
+    if (!c->hijacked)
+        c->transport->ops->close(c->transport);
+    apr_pool_clear(c->pool);
+    c->ctx = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->nopen--;
+    pthread_cond_broadcast(&s->changed);
+    if (s->nfree < MAX_FREE_CONNS && !s->done) {
+        c->free_next = s->free_conns;
+        s->free_conns = c;
+        s->nfree++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (c != NULL)
+        conn_free(c);
+}
+
+WEFT_DECLARE(apr_uint64_t) weft_conn_id(const weft_conn_t *c)
+{
+    return c->id;
+}
+
+WEFT_DECLARE(const char *) weft_conn_remote(const weft_conn_t *c)
+{
+    return c->remote;
+}
+
+WEFT_DECLARE(const char *) weft_conn_local(const weft_conn_t *c)
+{
+    return c->local;
+}
+
+WEFT_DECLARE(weft_server_t *) weft_conn_server(const weft_conn_t *c)
+{
+    return c->server;
+}
+
+WEFT_DECLARE(apr_pool_t *) weft_conn_pool(const weft_conn_t *c)
+{
+    return c->pool;
+}
+
+WEFT_DECLARE(weft_ctx_t *) weft_conn_ctx(const weft_conn_t *c)
+{
+    return c->serve_ctx != NULL ? c->serve_ctx : c->ctx;
+}
+
+WEFT_DECLARE(weft_conn_state_t)
+weft_conn_state(const weft_conn_t *c, apr_time_t *since)
+{
+    apr_uint64_t v = atomic_load(&((weft_conn_t *)c)->state);
+
+    if (since != NULL)
+        *since = apr_time_from_sec((apr_time_t)(v >> 8));
+    return (weft_conn_state_t)(v & 0xff);
+}
+
+WEFT_DECLARE(weft_transport_t *) weft_conn_transport(const weft_conn_t *c)
+{
+    return c->transport;
+}
+
+WEFT_DECLARE(void) weft_conn_set_transport(weft_conn_t *c, weft_transport_t *t)
+{
+    c->transport = t;
+}
+
+void weft_conn_free_all(weft_server_t *s)
+{
+    weft_conn_t *c;
+
+    pthread_mutex_lock(&s->mu);
+    c = s->free_conns;
+    s->free_conns = NULL;
+    s->nfree = 0;
+    pthread_mutex_unlock(&s->mu);
+    while (c != NULL) {
+        weft_conn_t *next = c->free_next;
+        conn_free(c);
+        c = next;
+    }
+}

@@ -1,0 +1,206 @@
+/*
+ * weft_engine.h -- the HTTP/1.1 engine's private types: connections,
+ * requests, response writers, the MPM interface, and the entry points the
+ * engine's files share.  Each shared field says who may touch it.
+ */
+#ifndef WEFT_ENGINE_H
+#define WEFT_ENGINE_H
+
+#include <llhttp.h>
+#include <stdatomic.h>
+
+#include "weft_core.h"
+#include "weft_conn.h"
+#include "weft_reqline.h"
+#include "weft_request.h"
+#include "weft_response.h"
+
+/* Read buffer per connection: bodies stream through it in slices this
+ * big; headers larger than it are accumulated in the request pool. */
+#define WEFT_READ_BUFFER 16384
+/* Go's maxPostHandlerReadBytes: unread body drained to keep the conn. */
+#define WEFT_MAX_DRAIN (256 * 1024)
+/* Chunk extensions allowed per chunk, and trailer bytes per request. */
+#define WEFT_MAX_CHUNK_EXT 4096
+#define WEFT_ADDR_LEN 64
+
+typedef enum {
+    BODY_NONE,    /* no body, or fully read */
+    BODY_READING, /* bytes remain */
+    BODY_ERROR,   /* framing error or read failure: conn must close */
+} weft_body_state_t;
+
+/*
+ * A response writer (Go's response + chunkWriter).  Owner thread only.
+ */
+struct weft_rw_t {
+    weft_request_t *req;
+    weft_conn_t *conn;
+    apr_table_t *headers;     /* the handler's table (live) */
+    apr_table_t *snapshot;    /* headers as of the final WriteHeader */
+    int status;               /* final status, 0 until written */
+    int wrote_header;         /* a final status was (logically) written */
+    int header_sent;          /* the header block is on the wire */
+    int chunking;             /* body framed as chunks */
+    int handler_done;         /* finish_request started */
+    int close_after;          /* Go's closeAfterReply */
+    int trailers;             /* the snapshot declared trailers */
+    int aborted;              /* weft_rw_abort: nothing more is written */
+    int body_limit_hit;       /* unread body over the drain limit */
+    apr_off_t content_length; /* declared or decided; -1 unknown */
+    apr_off_t written;        /* body bytes accepted from the handler */
+    char *buf;                /* handler output not yet framed */
+    apr_size_t buflen;
+    apr_size_t bufcap;
+};
+
+/*
+ * A request (Go's *http.Request), in the request pool.  Owner thread only,
+ * except ctx (cancelled from any thread).
+ */
+struct weft_request_t {
+    weft_conn_t *conn;
+    weft_server_t *server;
+    apr_pool_t *pool;
+    weft_ctx_t *ctx;
+    weft_reqline_t line;
+    const char *host; /* Go's Request.Host */
+    int host_count;   /* Host fields received */
+    apr_table_t *headers;
+    apr_table_t *trailers;
+    apr_table_t *query;       /* parsed lazily by weft_req_query_value */
+    apr_off_t content_length; /* -1: chunked */
+    int chunked;
+    int te_count;          /* Transfer-Encoding fields received */
+    const char *te_value;  /* the single Transfer-Encoding value */
+    int wants_close;       /* Connection: close */
+    int wants10_keepalive; /* HTTP/1.0 with Connection: keep-alive */
+    const char *expect;    /* the Expect value, or NULL */
+    weft_body_state_t body;
+    int body_closed;          /* weft_req_body_close was called */
+    apr_off_t body_read;      /* body bytes handed out */
+    apr_size_t trailer_bytes; /* bytes of trailer fields so far */
+    const char *pattern;      /* set by a router */
+    apr_table_t *path_values;
+    weft_rw_t rw;
+};
+
+/*
+ * A connection (Go's conn).  The struct and its buffers are recycled; the
+ * pool is cleared when the connection closes.
+ */
+struct weft_conn_t {
+    /* Immutable once the listener hands the connection to the MPM. */
+    weft_server_t *server;
+    apr_pool_t *pool; /* connection lifetime */
+    apr_uint64_t id;
+    int fd;
+    char remote[WEFT_ADDR_LEN];
+    char local[WEFT_ADDR_LEN];
+    weft_ctx_t *ctx;      /* conn_context's result; cancel: any thread */
+    weft_transport_t tcp; /* the plain transport, embedded */
+
+    /* Atomic: (unix seconds << 8) | weft_conn_state_t (Go's curState). */
+    _Atomic apr_uint64_t state;
+
+    /* Guarded by the server's mu: the live set. */
+    weft_conn_t *prev, *next;
+
+    /* Owner thread only. */
+    weft_transport_t *transport;
+    weft_ctx_t *serve_ctx;   /* ctx + cancel, for this serve loop */
+    apr_pool_t *req_pool;    /* cleared after each request */
+    char *rbuf;              /* WEFT_READ_BUFFER bytes */
+    apr_size_t rstart, rend; /* unconsumed bytes: rbuf[rstart, rend) */
+    char *wbuf;              /* the response buffer */
+    apr_size_t wcap;
+    apr_time_t read_deadline;
+    apr_time_t write_deadline;
+    apr_status_t werr; /* first write error (Go's c.werr) */
+    int hijacked;
+    int saw_bytes;          /* a byte of the current request was read */
+    int err_code;           /* read refused: status to answer with */
+    const char *err_reason; /* Go's statusError text, or NULL */
+    const char *err_body;   /* or a body of its own (501) */
+    llhttp_t parser;
+    /* llhttp callback state while parsing one request: */
+    weft_request_t *parsing;
+    char *field, *value; /* the header field being assembled */
+    apr_size_t field_len, value_len, field_cap, value_cap;
+    apr_off_t stream_pos;  /* bytes fed to llhttp for this message */
+    apr_off_t value_end;   /* stream offset where the last value span
+                                  ended, to tell obs-fold from a split */
+    const char *exec_base; /* the buffer given to llhttp_execute */
+    apr_size_t chunk_ext;  /* extension bytes of the current chunk */
+    int in_trailers;       /* header callbacks now mean trailers */
+    int headers_done, message_done;
+    char *body_dst; /* where on_body copies during a read */
+    apr_size_t body_room, body_got;
+
+    weft_conn_t *free_next; /* the server's free list (its mu) */
+};
+
+/* The MPM: which thread owns which connection.  See weft_mpm.c. */
+typedef struct weft_mpm_t {
+    const char *name;
+    apr_status_t (*start)(weft_server_t *s);
+    /* Before accept: blocks until the MPM can take one more connection.
+     * APR_SUCCESS, or APR_EOF once the server stops. */
+    apr_status_t (*reserve)(weft_server_t *s);
+    void (*unreserve)(weft_server_t *s);
+    /* Runs weft_conn_serve(c) on an owner thread. */
+    apr_status_t (*submit)(weft_server_t *s, weft_conn_t *c);
+    /* Wakes listeners waiting in reserve and lets idle threads exit. */
+    void (*stop)(weft_server_t *s);
+    /* Owner threads that exist now (running or parked). */
+    int (*threads)(weft_server_t *s);
+} weft_mpm_t;
+
+extern const weft_mpm_t weft_mpm_thread;
+extern const weft_mpm_t weft_mpm_worker;
+
+/* weft_conn.c */
+weft_conn_t *weft_conn_create(weft_server_t *s, int fd);
+void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
+void weft_conn_release(weft_conn_t *c);
+void weft_conn_kill(weft_conn_t *c);
+void weft_conn_free_all(weft_server_t *s);
+
+/* weft_serve.c: the serve loop, on the owner thread. */
+void weft_conn_serve(weft_conn_t *c);
+
+/* weft_request.c */
+typedef enum {
+    READ_OK,
+    READ_CLOSED, /* EOF, timeout or error before a complete request */
+    READ_REFUSED /* answered with an error status; close */
+} weft_read_result_t;
+weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out);
+apr_status_t weft_conn_fill(weft_conn_t *c);
+
+/* weft_body.c */
+apr_status_t weft_body_drain(weft_request_t *r, apr_size_t max, int *too_big);
+
+/* weft_response.c */
+void weft_rw_init(weft_rw_t *w, weft_request_t *r);
+void weft_rw_finish(weft_rw_t *w);
+int weft_rw_should_reuse(weft_rw_t *w);
+apr_status_t weft_conn_writev(weft_conn_t *c, struct iovec *iov, int n);
+void weft_send_error(weft_conn_t *c, int code, const char *reason,
+                     const char *body);
+const char *weft_http_date(void);
+
+/* weft_shutdown.c: MPMs count their threads here, so the main thread
+ * knows when none can touch the server any more.  exit is the thread's
+ * very last access to the server. */
+void weft_owner_thread_enter(weft_server_t *s);
+void weft_owner_thread_exit(weft_server_t *s);
+
+/* weft_accept.c */
+apr_status_t weft_accept_start(weft_server_t *s);
+void weft_accept_stop(weft_server_t *s);
+
+/* weft_transport_tcp.c */
+void weft_tcp_transport_init(weft_transport_t *t, int fd);
+
+#endif /* WEFT_ENGINE_H */

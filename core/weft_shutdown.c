@@ -1,0 +1,231 @@
+/*
+ * weft_shutdown.c -- serving and stopping: weft_server_serve, Go's
+ * Shutdown (the idle-closing poll) and Close, the background stop that
+ * signals and handlers use, and the wait the main thread does before the
+ * process exits.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft_engine.h"
+
+#define POLL_MIN apr_time_from_msec(1)
+#define POLL_MAX apr_time_from_msec(500)
+#define NEW_IS_IDLE_AFTER 5 /* seconds: Go's issue 22682 rule */
+
+WEFT_DECLARE(apr_status_t) weft_server_serve(weft_server_t *s)
+{
+    apr_status_t rv;
+
+    if (s->serving)
+        return APR_EINVAL;
+    s->serving = 1;
+    s->mpm = strcmp(s->conf->mpm, "worker") == 0 ? &weft_mpm_worker
+                                                 : &weft_mpm_thread;
+    rv = s->mpm->start(s);
+    if (rv == APR_SUCCESS)
+        rv = weft_accept_start(s);
+    if (rv != APR_SUCCESS)
+        weft_log_error(WEFT_LOG_EMERG, rv, "cannot start serving");
+    return rv;
+}
+
+/*
+ * Go's closeIdleConns, under the server's mu: shuts idle connections (and
+ * new ones older than 5 s) and reports whether none was busy.  A shut
+ * connection stays in the live set until its owner notices and closes.
+ */
+static int close_idle(weft_server_t *s, int *busy)
+{
+    apr_time_t now = apr_time_now();
+    weft_conn_t *c;
+    int quiescent = 1;
+
+    *busy = 0;
+    pthread_mutex_lock(&s->mu);
+    for (c = s->live; c != NULL; c = c->next) {
+        apr_time_t since;
+        weft_conn_state_t st = weft_conn_state(c, &since);
+        if (st == WEFT_STATE_NEW &&
+            since < now - apr_time_from_sec(NEW_IS_IDLE_AFTER))
+            st = WEFT_STATE_IDLE;
+        if (st != WEFT_STATE_IDLE || since == 0) {
+            quiescent = 0;
+            (*busy)++;
+            continue;
+        }
+        weft_conn_kill(c);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return quiescent;
+}
+
+WEFT_DECLARE(apr_status_t)
+weft_server_shutdown(weft_server_t *s, apr_time_t deadline, int *remaining)
+{
+    apr_interval_time_t base = POLL_MIN;
+    int busy = 0;
+
+    atomic_store(&s->shutting_down, 1);
+    weft_accept_stop(s);
+    weft_run_on_shutdown(s);
+    for (;;) {
+        apr_time_t now, until;
+        apr_interval_time_t interval;
+
+        if (close_idle(s, &busy)) {
+            if (remaining != NULL)
+                *remaining = 0;
+            return APR_SUCCESS;
+        }
+        now = apr_time_now();
+        if (deadline != 0 && now >= deadline)
+            break;
+        interval = base + (apr_interval_time_t)(rand() % (base / 10 + 1));
+        base = base * 2 > POLL_MAX ? POLL_MAX : base * 2;
+        until = now + interval;
+        if (deadline != 0 && until > deadline)
+            until = deadline;
+        /* A connection leaving wakes us early: nothing else does. */
+        pthread_mutex_lock(&s->mu);
+        weft_wait_cond(&s->changed, &s->mu, until);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (remaining != NULL)
+        *remaining = busy;
+    return APR_TIMEUP;
+}
+
+WEFT_DECLARE(void) weft_server_close(weft_server_t *s)
+{
+    weft_conn_t *c;
+
+    atomic_store(&s->shutting_down, 1);
+    weft_accept_stop(s);
+    pthread_mutex_lock(&s->mu);
+    for (c = s->live; c != NULL; c = c->next)
+        weft_conn_kill(c);
+    pthread_mutex_unlock(&s->mu);
+}
+
+typedef struct {
+    weft_server_t *s;
+    apr_interval_time_t timeout;
+} stop_args_t;
+
+static void *stop_main(void *arg)
+{
+    stop_args_t *a = arg;
+    weft_server_t *s = a->s;
+    int graceful, remaining = 0;
+
+    pthread_mutex_lock(&s->mu);
+    graceful = !s->stop_close;
+    pthread_mutex_unlock(&s->mu);
+    if (graceful) {
+        apr_time_t deadline = a->timeout > 0 ? apr_time_now() + a->timeout : 0;
+        weft_log_error(
+            WEFT_LOG_NOTICE, 0, "shutting down gracefully%s%s",
+            a->timeout > 0 ? " within " : "",
+            a->timeout > 0 ? weft_format_duration(s->pool, a->timeout) : "");
+        if (weft_server_shutdown(s, deadline, &remaining) == APR_TIMEUP)
+            weft_log_error(WEFT_LOG_WARN, 0,
+                           "shutdown deadline passed with %d connection%s "
+                           "still open; closing them",
+                           remaining, remaining == 1 ? "" : "s");
+    }
+    weft_server_close(s);
+    free(a);
+    pthread_mutex_lock(&s->mu);
+    s->done = 1;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+WEFT_DECLARE(void)
+weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout)
+{
+    stop_args_t *a;
+    pthread_t t;
+    int start;
+
+    pthread_mutex_lock(&s->mu);
+    start = !s->stopping;
+    s->stopping = 1;
+    if (!graceful)
+        s->stop_close = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (!start) {
+        /* A stop is running: a close request cuts a graceful one short. */
+        if (!graceful)
+            weft_server_close(s);
+        return;
+    }
+    a = malloc(sizeof(*a));
+    if (a != NULL) {
+        a->s = s;
+        a->timeout = timeout;
+        if (pthread_create(&t, NULL, stop_main, a) == 0) {
+            pthread_detach(t);
+            return;
+        }
+        free(a);
+    }
+    /* No thread: stop inline rather than not at all. */
+    weft_server_close(s);
+    pthread_mutex_lock(&s->mu);
+    s->done = 1;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+}
+
+WEFT_DECLARE(void) weft_server_wait(weft_server_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (!s->done)
+        pthread_cond_wait(&s->changed, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void weft_owner_thread_enter(weft_server_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->owner_threads++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void weft_owner_thread_exit(weft_server_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->owner_threads--;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+}
+
+WEFT_DECLARE(int)
+weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout)
+{
+    apr_time_t until = apr_time_now() + timeout;
+    int quiet;
+
+    pthread_mutex_lock(&s->mu);
+    while (!(quiet = s->nopen == 0 && s->owner_threads == 0) &&
+           weft_wait_cond(&s->changed, &s->mu, until) == 0)
+        ;
+    quiet = s->nopen == 0 && s->owner_threads == 0;
+    pthread_mutex_unlock(&s->mu);
+    return quiet;
+}
+
+WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state)
+{
+    if (state < 0 || state >= WEFT_STATE_COUNT)
+        return 0;
+    return atomic_load(&((weft_server_t *)s)->counts[state]);
+}
+
+WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s)
+{
+    return atomic_load(&((weft_server_t *)s)->requests);
+}

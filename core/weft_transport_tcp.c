@@ -1,0 +1,127 @@
+/*
+ * weft_transport_tcp.c -- the plain TCP transport: recv/sendmsg with
+ * MSG_DONTWAIT, waiting through weft_wait_fd under the deadline, so the
+ * socket may stay in blocking mode and any thread may shutdown(2) it.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "weft_engine.h"
+#include "weft_wait.h"
+
+static apr_status_t tcp_read(weft_transport_t *t, char *buf, apr_size_t *n,
+                             apr_time_t deadline)
+{
+    for (;;) {
+        ssize_t got = recv(t->fd, buf, *n, MSG_DONTWAIT);
+        apr_status_t rv;
+
+        if (got > 0) {
+            *n = (apr_size_t)got;
+            return APR_SUCCESS;
+        }
+        if (got == 0) {
+            *n = 0;
+            return APR_EOF;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            *n = 0;
+            return APR_FROM_OS_ERROR(errno);
+        }
+        rv = weft_wait_fd(t->fd, WEFT_WAIT_READ, deadline);
+        if (rv != APR_SUCCESS) {
+            *n = 0;
+            return rv;
+        }
+    }
+}
+
+static apr_status_t tcp_writev(weft_transport_t *t, const struct iovec *iov,
+                               int iovcnt, apr_size_t *written,
+                               apr_time_t deadline)
+{
+    struct iovec local[64];
+    struct msghdr msg = { 0 };
+    int i, n = 0;
+
+    *written = 0;
+    if (iovcnt > 64)
+        return APR_EINVAL;
+    for (i = 0; i < iovcnt; i++)
+        if (iov[i].iov_len > 0)
+            local[n++] = iov[i];
+    msg.msg_iov = local;
+    msg.msg_iovlen = (size_t)n;
+    while (msg.msg_iovlen > 0) {
+        ssize_t w = sendmsg(t->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0) {
+            apr_status_t rv;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return APR_FROM_OS_ERROR(errno);
+            rv = weft_wait_fd(t->fd, WEFT_WAIT_WRITE, deadline);
+            if (rv != APR_SUCCESS)
+                return rv;
+            continue;
+        }
+        *written += (apr_size_t)w;
+        /* Skip what went out; adjust the first partial iovec. */
+        while (msg.msg_iovlen > 0 && (size_t)w >= msg.msg_iov->iov_len) {
+            w -= (ssize_t)msg.msg_iov->iov_len;
+            msg.msg_iov++;
+            msg.msg_iovlen--;
+        }
+        if (msg.msg_iovlen > 0) {
+            msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + w;
+            msg.msg_iov->iov_len -= (size_t)w;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static int tcp_alive(weft_transport_t *t)
+{
+    char b;
+    ssize_t got = recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (got > 0)
+        return 1;
+    if (got == 0)
+        return -1; /* FIN: Go treats a half-close as a disconnect */
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return 0;
+    return -1;
+}
+
+static void tcp_shutdown(weft_transport_t *t)
+{
+    shutdown(t->fd, SHUT_RDWR);
+}
+
+static void tcp_close_write(weft_transport_t *t)
+{
+    shutdown(t->fd, SHUT_WR);
+}
+
+static void tcp_close(weft_transport_t *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+}
+
+static const weft_transport_ops_t tcp_ops = {
+    "tcp",        tcp_read,        tcp_writev, tcp_alive,
+    tcp_shutdown, tcp_close_write, tcp_close,
+};
+
+void weft_tcp_transport_init(weft_transport_t *t, int fd)
+{
+    t->ops = &tcp_ops;
+    t->fd = fd;
+    t->data = NULL;
+}

@@ -1,0 +1,100 @@
+/*
+ * weft_wait.c -- the waiting primitive as the thread MPMs implement it:
+ * poll(2) for sockets, nanosleep for sleeps, pthread condition variables
+ * for in-process events.  The one place that turns deadlines into
+ * relative timeouts.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+#include "weft_core.h"
+#include "weft_wait.h"
+
+/* Milliseconds left until deadline, rounded up so a wait never ends early;
+ * -1 for no deadline, 0 when it has passed. */
+static int ms_left(apr_time_t deadline)
+{
+    apr_time_t left;
+
+    if (deadline == 0)
+        return -1;
+    left = deadline - apr_time_now();
+    if (left <= 0)
+        return 0;
+    if (left > (apr_time_t)1000 * 0x7fffffff)
+        return 0x7fffffff;
+    return (int)((left + 999) / 1000);
+}
+
+WEFT_DECLARE(apr_status_t) weft_wait_fd(int fd, int events, apr_time_t deadline)
+{
+    struct pollfd pf;
+
+    pf.fd = fd;
+    pf.events = (short)(((events & WEFT_WAIT_READ) ? POLLIN : 0) |
+                        ((events & WEFT_WAIT_WRITE) ? POLLOUT : 0));
+    for (;;) {
+        int ms = ms_left(deadline);
+        int rc;
+
+        if (ms == 0 && deadline != 0)
+            return APR_TIMEUP;
+        pf.revents = 0;
+        rc = poll(&pf, 1, ms);
+        if (rc > 0)
+            return APR_SUCCESS;
+        if (rc == 0)
+            continue; /* re-check: poll may wake a little early */
+        if (errno != EINTR)
+            return APR_FROM_OS_ERROR(errno);
+    }
+}
+
+WEFT_DECLARE(void) weft_sleep(apr_interval_time_t d)
+{
+    struct timespec ts, rem;
+
+    if (d <= 0)
+        return;
+    ts.tv_sec = (time_t)(d / APR_USEC_PER_SEC);
+    ts.tv_nsec = (long)(d % APR_USEC_PER_SEC) * 1000;
+    while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
+        ts = rem;
+}
+
+int weft_wait_cond(pthread_cond_t *cond, pthread_mutex_t *mu,
+                   apr_time_t deadline)
+{
+    struct timespec ts;
+
+    if (deadline == 0)
+        return pthread_cond_wait(cond, mu);
+    /* The conditions are created with CLOCK_MONOTONIC (weft_cond_init);
+     * convert the wall-clock deadline into that clock. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    {
+        apr_time_t left = deadline - apr_time_now();
+        long long ns;
+        if (left <= 0)
+            return ETIMEDOUT;
+        ns =
+            (long long)ts.tv_nsec + (long long)(left % APR_USEC_PER_SEC) * 1000;
+        ts.tv_sec +=
+            (time_t)(left / APR_USEC_PER_SEC) + (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+    }
+    return pthread_cond_timedwait(cond, mu, &ts);
+}
+
+int weft_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    int rc;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
