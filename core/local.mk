@@ -35,7 +35,8 @@ core_libweft_core_la_SOURCES = \
 	core/weft_sniff.c \
 	core/weft_status.c \
 	core/weft_transport_tcp.c \
-	core/weft_wait.c
+	core/weft_wait.c \
+	core/weft_watch.c
 core_libweft_core_la_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 core_libweft_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 core_libweft_core_la_LIBADD = $(APU_LIBS) $(APR_LIBS) $(LLHTTP_LIBS)

@@ -67,6 +67,10 @@ static apr_status_t body_read(weft_request_t *r, char *buf, apr_size_t *n)
     r->body_read += (apr_off_t)c->body_got;
     if (c->message_done) {
         r->body = BODY_NONE;
+        /* Go's registerOnHitEOF(startBackgroundRead): from the body's
+         * end the peer is watched while the handler runs. */
+        if (c->in_handler)
+            weft_watch_conn(c);
         return APR_EOF;
     }
     return APR_SUCCESS;

@@ -136,6 +136,9 @@ weft_conn_t *weft_conn_create(weft_server_t *s, int fd)
     c->werr = APR_SUCCESS;
     c->hijacked = 0;
     c->saw_bytes = 0;
+    c->in_handler = 0;
+    c->watch_idx = -1;
+    c->watch_added = 0;
     atomic_store(&c->state, 0);
     return c;
 }
@@ -197,8 +200,10 @@ void weft_conn_release(weft_conn_t *c)
 {
     weft_server_t *s = c->server;
 
-    if (!c->hijacked)
+    if (!c->hijacked) {
+        weft_watch_forget(c);
         c->transport->ops->close(c->transport);
+    }
     apr_pool_clear(c->pool);
     c->ctx = NULL;
     pthread_mutex_lock(&s->mu);

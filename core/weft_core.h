@@ -59,10 +59,12 @@ struct weft_server_t {
     /* Serving (weft_accept.c, weft_conn.c, weft_shutdown.c).  mpm and
      * base_ctx are immutable once serving starts. */
     const struct weft_mpm_t *mpm;
-    void *mpm_data;           /* the MPM's own state */
-    weft_ctx_t *base_ctx;     /* Go's BaseContext */
-    pthread_mutex_t mu;       /* guards the fields down to 'done' */
-    struct weft_conn_t *live; /* live connections (Go's activeConn) */
+    void *mpm_data;                 /* the MPM's own state */
+    weft_ctx_t *base_ctx;           /* Go's BaseContext */
+    struct weft_watcher_t *watcher; /* the disconnect watcher */
+    pthread_mutex_t mu;             /* guards the fields down to 'done' */
+    struct weft_conn_t *live;       /* live connections (Go's activeConn) */
+    struct weft_conn_t *hijacked;   /* hijacked, not yet closed */
     int nlive;
     int nopen;                      /* accepted and not yet closed, hijacked
                                       ones included (MaxConnections) */

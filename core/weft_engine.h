@@ -137,6 +137,16 @@ struct weft_conn_t {
     char *body_dst; /* where on_body copies during a read */
     apr_size_t body_room, body_got;
 
+    /* Guarded by the server's mu: the hijacked registry. */
+    weft_conn_t *hj_prev, *hj_next;
+    void (*hj_fn)(void *data); /* weft_hijack_on_shutdown's, or NULL */
+    void *hj_data;
+    int hj_told; /* hj_fn ran */
+
+    int in_handler;  /* the handler is running */
+    int watch_idx;   /* disconnect watch slot, -1 when none */
+    int watch_added; /* the fd is in the watcher's epoll set */
+
     weft_conn_t *free_next; /* the server's free list (its mu) */
 };
 
@@ -165,6 +175,12 @@ void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
 void weft_conn_release(weft_conn_t *c);
 void weft_conn_kill(weft_conn_t *c);
 void weft_conn_free_all(weft_server_t *s);
+
+/* weft_hijack.c: hijacked connections Shutdown waits for (registered with
+ * weft_hijack_on_shutdown); call under the server's mu. */
+int weft_hijack_waited(weft_server_t *s);
+void weft_hijack_notify(weft_server_t *s);
+void weft_hijack_kill_waited(weft_server_t *s);
 
 /* weft_serve.c: the serve loop, on the owner thread. */
 void weft_conn_serve(weft_conn_t *c);
@@ -199,6 +215,14 @@ void weft_owner_thread_exit(weft_server_t *s);
 /* weft_accept.c */
 apr_status_t weft_accept_start(weft_server_t *s);
 void weft_accept_stop(weft_server_t *s);
+
+/* weft_watch.c: the disconnect watcher. */
+typedef struct weft_watcher_t weft_watcher_t;
+apr_status_t weft_watch_start(weft_server_t *s);
+void weft_watch_stop(weft_server_t *s);
+void weft_watch_conn(weft_conn_t *c);
+void weft_unwatch_conn(weft_conn_t *c);
+void weft_watch_forget(weft_conn_t *c);
 
 /* weft_transport_tcp.c */
 void weft_tcp_transport_init(weft_transport_t *t, int fd);

@@ -1,21 +1,26 @@
 /*
  * weft_hijack.c -- handing a connection over (Go's Hijack and abort):
- * flush, clear deadlines, mark it hijacked so the serve loop lets go, and
- * free it when the new owner closes.
+ * flush, clear deadlines, leave the disconnect watch, mark it hijacked so
+ * the serve loop lets go; the registry of hijacked connections that
+ * Shutdown tells and waits for; freeing it when the new owner closes.
  */
 #include <string.h>
+#include <sys/socket.h>
 
 #include "weft_engine.h"
 
 WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
 {
     weft_conn_t *c = w->conn;
+    weft_server_t *s = c->server;
     weft_hijack_t *h;
 
     if (c->hijacked || w->handler_done || w->aborted)
         return WEFT_EHIJACKED;
     if (w->wrote_header || w->buflen > 0)
         weft_rw_flush(w);
+    /* The watcher lets go of the socket: the hijacker reads it now. */
+    weft_watch_forget(c);
     c->read_deadline = c->write_deadline = 0;
     h = apr_pcalloc(c->pool, sizeof(*h));
     h->transport = c->transport;
@@ -24,17 +29,100 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
     h->pool = c->pool;
     h->conn = c;
     c->hijacked = 1;
+    c->hj_fn = NULL;
+    c->hj_told = 0;
+    pthread_mutex_lock(&s->mu);
+    c->hj_prev = NULL;
+    c->hj_next = s->hijacked;
+    if (s->hijacked != NULL)
+        s->hijacked->hj_prev = c;
+    s->hijacked = c;
+    pthread_mutex_unlock(&s->mu);
     weft_conn_set_state(c, WEFT_STATE_HIJACKED);
     *out = h;
     return APR_SUCCESS;
 }
 
+WEFT_DECLARE(void)
+weft_hijack_on_shutdown(weft_hijack_t *h, void (*fn)(void *data), void *data)
+{
+    weft_conn_t *c = h->conn;
+    weft_server_t *s = c->server;
+    int now;
+
+    pthread_mutex_lock(&s->mu);
+    c->hj_fn = fn;
+    c->hj_data = data;
+    now = s->accept_stopped;
+    pthread_mutex_unlock(&s->mu);
+    if (now && fn != NULL)
+        fn(data); /* registered after the shutdown began: tell at once */
+}
+
 WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h)
 {
     weft_conn_t *c = h->conn;
+    weft_server_t *s = c->server;
 
+    pthread_mutex_lock(&s->mu);
+    if (c->hj_prev != NULL)
+        c->hj_prev->hj_next = c->hj_next;
+    else
+        s->hijacked = c->hj_next;
+    if (c->hj_next != NULL)
+        c->hj_next->hj_prev = c->hj_prev;
+    c->hj_fn = NULL;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
     c->transport->ops->close(c->transport);
     weft_conn_release(c);
+}
+
+/* Under s->mu: hijacked connections Shutdown still waits for. */
+int weft_hijack_waited(weft_server_t *s)
+{
+    weft_conn_t *c;
+    int n = 0;
+
+    for (c = s->hijacked; c != NULL; c = c->hj_next)
+        if (c->hj_fn != NULL)
+            n++;
+    return n;
+}
+
+/* Shutdown began: tell every registered owner, outside the lock (their
+ * callbacks may close at once, which takes it).  Each is told once. */
+void weft_hijack_notify(weft_server_t *s)
+{
+    for (;;) {
+        void (*fn)(void *) = NULL;
+        void *data = NULL;
+        weft_conn_t *c;
+
+        pthread_mutex_lock(&s->mu);
+        for (c = s->hijacked; c != NULL; c = c->hj_next) {
+            if (c->hj_fn != NULL && !c->hj_told) {
+                c->hj_told = 1;
+                fn = c->hj_fn;
+                data = c->hj_data;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (fn == NULL)
+            return;
+        fn(data);
+    }
+}
+
+/* Under s->mu: Close shuts the sockets of the waited-for sessions. */
+void weft_hijack_kill_waited(weft_server_t *s)
+{
+    weft_conn_t *c;
+
+    for (c = s->hijacked; c != NULL; c = c->hj_next)
+        if (c->hj_fn != NULL)
+            shutdown(c->fd, SHUT_RDWR);
 }
 
 WEFT_DECLARE(void) weft_rw_abort(weft_rw_t *w)

@@ -156,7 +156,15 @@ void weft_conn_serve(weft_conn_t *c)
             weft_run_expect(r, r->expect) == WEFT_DECLINED) {
             expectation_failed(w, r);
         } else {
+            /* Go's startBackgroundRead: with the request read, a peer
+             * that leaves cancels the context (else at the body's EOF). */
+            if (r->body == BODY_NONE)
+                weft_watch_conn(c);
+            c->in_handler = 1;
             pick_handler(c, r)(w, r);
+            c->in_handler = 0;
+            if (!c->hijacked)
+                weft_unwatch_conn(c);
         }
         weft_ctx_cancel(r->ctx, WEFT_CTX_CANCELED);
         if (c->hijacked)

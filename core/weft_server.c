@@ -164,6 +164,7 @@ WEFT_DECLARE(apr_status_t) weft_server_open(weft_server_t *s, const char **err)
 
 WEFT_DECLARE(void) weft_server_destroy(weft_server_t *s)
 {
+    weft_watch_stop(s);
     weft_conn_free_all(s);
     if (apr_hook_global_pool == s->hook_pool) {
         apr_hook_deregister_all();

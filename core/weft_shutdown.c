@@ -22,7 +22,9 @@ WEFT_DECLARE(apr_status_t) weft_server_serve(weft_server_t *s)
     s->serving = 1;
     s->mpm = strcmp(s->conf->mpm, "worker") == 0 ? &weft_mpm_worker
                                                  : &weft_mpm_thread;
-    rv = s->mpm->start(s);
+    rv = weft_watch_start(s);
+    if (rv == APR_SUCCESS)
+        rv = s->mpm->start(s);
     if (rv == APR_SUCCESS)
         rv = weft_accept_start(s);
     if (rv != APR_SUCCESS)
@@ -41,8 +43,11 @@ static int close_idle(weft_server_t *s, int *busy)
     weft_conn_t *c;
     int quiescent = 1;
 
-    *busy = 0;
     pthread_mutex_lock(&s->mu);
+    /* Beyond Go: hijacked sessions that asked to be waited for. */
+    *busy = weft_hijack_waited(s);
+    if (*busy > 0)
+        quiescent = 0;
     for (c = s->live; c != NULL; c = c->next) {
         apr_time_t since;
         weft_conn_state_t st = weft_conn_state(c, &since);
@@ -69,6 +74,7 @@ weft_server_shutdown(weft_server_t *s, apr_time_t deadline, int *remaining)
     atomic_store(&s->shutting_down, 1);
     weft_accept_stop(s);
     weft_run_on_shutdown(s);
+    weft_hijack_notify(s);
     for (;;) {
         apr_time_t now, until;
         apr_interval_time_t interval;
@@ -105,6 +111,7 @@ WEFT_DECLARE(void) weft_server_close(weft_server_t *s)
     pthread_mutex_lock(&s->mu);
     for (c = s->live; c != NULL; c = c->next)
         weft_conn_kill(c);
+    weft_hijack_kill_waited(s);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -80,6 +80,19 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out);
 WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h);
 
 /*
+ * Beyond Go (golang/go#17721): asks Shutdown to tell this connection's
+ * owner and to wait for it.  When a graceful shutdown starts, fn(data)
+ * runs once on the shutdown thread (at once if one already started); it
+ * must not block, only ask the session to end (a WebSocket sends close
+ * 1001 Going Away).  Shutdown then waits, within its deadline, for
+ * weft_hijack_close; the Close that follows a missed deadline shuts the
+ * socket.  Other hijacked connections are not waited for (Go).  Any
+ * thread that owns h.
+ */
+WEFT_DECLARE(void)
+weft_hijack_on_shutdown(weft_hijack_t *h, void (*fn)(void *data), void *data);
+
+/*
  * Go's panic(http.ErrAbortHandler): nothing more is written, the
  * connection closes when the handler returns (a client reading a body
  * sees it cut short), and nothing is logged as an error.  Return from the
