@@ -123,8 +123,10 @@ stop_weftd() {
     [ "$rc" -eq 0 ] || fail "weftd exited $rc after SIGTERM (expected 0)" "$1"
 }
 
-# serve NAME CONF TEXT: start weftd -f CONF, wait for TEXT in its log
-# ($tmp/NAME.log), stop it with SIGTERM, expect exit status 0.
+# serve NAME CONF TEXT [PATH BODY]: start weftd -f CONF, wait for TEXT in
+# its log ($tmp/NAME.log); with PATH, GET it (the port is the one the log
+# says it listens on) and expect exactly BODY and a newline; then stop it
+# with SIGTERM and expect exit status 0.
 serve() {
     log=$tmp/$1.log
     "$weftd" -f "$2" >"$tmp/$1.out" 2>"$log" &
@@ -140,6 +142,14 @@ serve() {
         fail "weftd exited ($rc) before logging '$3'" "$2" "$tmp/$1.out" "$log"
         ;;
     esac
+    if [ $# -ge 5 ]; then
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)
+        curl -sS --max-time 10 -o "$tmp/$1.body" "http://127.0.0.1:$port$4" \
+            2>"$tmp/$1.curl" || fail "GET $4 failed" "$tmp/$1.curl" "$log"
+        [ "$(cat "$tmp/$1.body")" = "$5" ] ||
+            fail "GET $4 did not answer '$5'" "$tmp/$1.body" "$log"
+        say "  GET $4 answered '$5'"
+    fi
     stop_weftd "$log"
     say "  weftd -f logged '$3' and exited 0 on SIGTERM"
 }
@@ -284,6 +294,7 @@ cat >"$tmp/hello.conf" <<EOF
 Listen 127.0.0.1:0
 LoadModule hello_module "$tmp/hello/mod_hello.so"
 HelloGreeting "good morning"
+Handler hello
 EOF
 syntax_ok "$tmp/hello.conf"
 
@@ -301,7 +312,8 @@ grep -q 'HelloGreeting' "$tmp/early.t.out" ||
     fail "HelloGreeting before LoadModule: the error does not name it" "$tmp/early.t.out"
 say "  HelloGreeting before LoadModule is refused: $(head -n 1 "$tmp/early.t.out")"
 
-serve hello "$tmp/hello.conf" "mod_hello: good morning"
+serve hello "$tmp/hello.conf" "mod_hello: good morning" \
+    /greet "good morning from /greet"
 
 # ---- 4. weft-module against the stage ------------------------------------
 say "4. $prefix/bin/weft-module with DESTDIR=$stage"
@@ -366,9 +378,10 @@ cat >"$tmp/greet.conf" <<EOF
 Listen 127.0.0.1:0
 LoadModule greet_module "$stage$moduledir/mod_greet.so"
 greetGreeting "hi"
+Handler greet
 EOF
 syntax_ok "$tmp/greet.conf"
-serve greet "$tmp/greet.conf" "mod_greet: hi"
+serve greet "$tmp/greet.conf" "mod_greet: hi" / "hi"
 
 # ---- 5. make uninstall ----------------------------------------------------
 say "5. $MAKE uninstall DESTDIR=$stage"
