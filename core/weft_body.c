@@ -8,6 +8,21 @@
 
 #include "weft_engine.h"
 
+/*
+ * The body is broken: later reads fail too.  Bytes decoded before the
+ * error in this same call are still the caller's, as Go's chunkedReader
+ * returns n > 0 together with the error (an echo writes what it read).
+ */
+static apr_status_t body_fail(weft_request_t *r, apr_size_t *n, apr_status_t rv)
+{
+    weft_conn_t *c = r->conn;
+
+    r->body = BODY_ERROR;
+    *n = c->body_got;
+    r->body_read += (apr_off_t)c->body_got;
+    return rv;
+}
+
 /* Reads body bytes into buf (at most n); see weft_req_body_read. */
 static apr_status_t body_read(weft_request_t *r, char *buf, apr_size_t *n)
 {
@@ -30,11 +45,10 @@ static apr_status_t body_read(weft_request_t *r, char *buf, apr_size_t *n)
 
         if (c->rstart == c->rend) {
             apr_status_t rv = weft_conn_fill(c);
-            if (rv != APR_SUCCESS) {
-                r->body = BODY_ERROR;
-                /* Go: io.ErrUnexpectedEOF when the body is cut short. */
-                return rv == APR_EOF ? WEFT_EUNEXPECTEDEOF : rv;
-            }
+            /* Go: io.ErrUnexpectedEOF when the body is cut short. */
+            if (rv != APR_SUCCESS)
+                return body_fail(r, n,
+                                 rv == APR_EOF ? WEFT_EUNEXPECTEDEOF : rv);
         }
         /* Never more input than room: the body is at most the input, so
          * on_body always fits. */
@@ -51,17 +65,17 @@ static apr_status_t body_read(weft_request_t *r, char *buf, apr_size_t *n)
         else {
             weft_log(WEFT_LOG_DEBUG, 0, "%s: bad request body: %s", c->remote,
                      llhttp_get_error_reason(&c->parser));
-            r->body = BODY_ERROR;
-            return WEFT_EBADBODY;
+            return body_fail(r, n, WEFT_EBADBODY);
         }
         c->rstart += used;
         c->stream_pos += (apr_off_t)used;
-        if (r->trailer_bytes > (r->server->conf->max_header_bytes
-                                    ? r->server->conf->max_header_bytes
-                                    : WEFT_DEFAULT_MAX_HEADER_BYTES)) {
-            r->body = BODY_ERROR;
-            return WEFT_EBODYLIMIT;
-        }
+        /* Fields done and the one being assembled (a single huge value
+         * must not grow without bound either). */
+        if (r->trailer_bytes + c->field_len + c->value_len >
+            (r->server->conf->max_header_bytes
+                 ? r->server->conf->max_header_bytes
+                 : WEFT_DEFAULT_MAX_HEADER_BYTES))
+            return body_fail(r, n, WEFT_EBODYLIMIT);
     }
     *n = c->body_got;
     r->body_read += (apr_off_t)c->body_got;
@@ -69,7 +83,7 @@ static apr_status_t body_read(weft_request_t *r, char *buf, apr_size_t *n)
         r->body = BODY_NONE;
         /* Go's registerOnHitEOF(startBackgroundRead): from the body's
          * end the peer is watched while the handler runs. */
-        if (c->in_handler)
+        if (c->handling)
             weft_watch_conn(c);
         return APR_EOF;
     }

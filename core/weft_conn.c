@@ -14,7 +14,7 @@
 
 #include "weft_engine.h"
 
-/* Recycled connection structs kept beyond this many are freed. */
+/* Recycled connection structs beyond this many keep no buffers. */
 #define MAX_FREE_CONNS 1024
 
 static const char *const state_names[WEFT_STATE_COUNT] = {
@@ -53,11 +53,48 @@ static void format_addr(char *out, const struct sockaddr_storage *ss)
     }
 }
 
-/* A struct from the free list, or a new one with its buffers. */
+/* Gives a recycled struct's buffers and pool back (conn_fill remakes
+ * them); the struct itself stays, for the watcher's sake. */
+static void conn_shrink(weft_conn_t *c)
+{
+    if (c->pool != NULL)
+        apr_pool_destroy(c->pool);
+    free(c->rbuf);
+    free(c->wbuf);
+    c->pool = NULL;
+    c->rbuf = c->wbuf = NULL;
+}
+
+/* Makes sure c has its buffers and its pool.  Each connection has its own
+ * allocator: its owner thread allocates without taking any lock. */
+static int conn_fill(weft_conn_t *c)
+{
+    apr_allocator_t *a;
+
+    if (c->pool != NULL)
+        return 1;
+    c->rbuf = malloc(WEFT_READ_BUFFER);
+    c->wbuf = malloc(c->wcap);
+    if (c->rbuf == NULL || c->wbuf == NULL ||
+        apr_allocator_create(&a) != APR_SUCCESS) {
+        conn_shrink(c);
+        return 0;
+    }
+    apr_allocator_max_free_set(a, 64 * 1024);
+    if (apr_pool_create_unmanaged_ex(&c->pool, NULL, a) != APR_SUCCESS) {
+        apr_allocator_destroy(a);
+        c->pool = NULL;
+        conn_shrink(c);
+        return 0;
+    }
+    apr_allocator_owner_set(a, c->pool);
+    return 1;
+}
+
+/* A struct from the free list, or a new one. */
 static weft_conn_t *conn_get(weft_server_t *s)
 {
     weft_conn_t *c;
-    apr_allocator_t *a;
 
     pthread_mutex_lock(&s->mu);
     c = s->free_conns;
@@ -66,42 +103,32 @@ static weft_conn_t *conn_get(weft_server_t *s)
         s->nfree--;
     }
     pthread_mutex_unlock(&s->mu);
-    if (c != NULL)
-        return c;
-
-    c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return NULL;
-    c->server = s;
-    c->wcap = s->conf->response_buffer_size;
-    c->rbuf = malloc(WEFT_READ_BUFFER);
-    c->wbuf = malloc(c->wcap);
-    /* Each connection has its own allocator: its owner thread allocates
-     * without taking any lock. */
-    if (c->rbuf == NULL || c->wbuf == NULL ||
-        apr_allocator_create(&a) != APR_SUCCESS) {
-        free(c->rbuf);
-        free(c->wbuf);
-        free(c);
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            return NULL;
+        c->server = s;
+        c->wcap = s->conf->response_buffer_size;
+        pthread_mutex_init(&c->watch_mu, NULL);
+        pthread_cond_init(&c->watch_cond, NULL);
+    }
+    if (!conn_fill(c)) {
+        /* Back to the list as it is: the watcher rule holds for it too. */
+        pthread_mutex_lock(&s->mu);
+        c->free_next = s->free_conns;
+        s->free_conns = c;
+        s->nfree++;
+        pthread_mutex_unlock(&s->mu);
         return NULL;
     }
-    apr_allocator_max_free_set(a, 256 * 1024);
-    if (apr_pool_create_unmanaged_ex(&c->pool, NULL, a) != APR_SUCCESS) {
-        apr_allocator_destroy(a);
-        free(c->rbuf);
-        free(c->wbuf);
-        free(c);
-        return NULL;
-    }
-    apr_allocator_owner_set(a, c->pool);
     return c;
 }
 
 static void conn_free(weft_conn_t *c)
 {
-    apr_pool_destroy(c->pool);
-    free(c->rbuf);
-    free(c->wbuf);
+    pthread_mutex_destroy(&c->watch_mu);
+    pthread_cond_destroy(&c->watch_cond);
+    conn_shrink(c);
     free(c);
 }
 
@@ -136,9 +163,7 @@ weft_conn_t *weft_conn_create(weft_server_t *s, int fd)
     c->werr = APR_SUCCESS;
     c->hijacked = 0;
     c->saw_bytes = 0;
-    c->in_handler = 0;
-    c->watch_idx = -1;
-    c->watch_added = 0;
+    c->handling = 0;
     atomic_store(&c->state, 0);
     return c;
 }
@@ -209,15 +234,15 @@ void weft_conn_release(weft_conn_t *c)
     pthread_mutex_lock(&s->mu);
     s->nopen--;
     pthread_cond_broadcast(&s->changed);
-    if (s->nfree < MAX_FREE_CONNS && !s->done) {
-        c->free_next = s->free_conns;
-        s->free_conns = c;
-        s->nfree++;
-        c = NULL;
-    }
+    /* The struct is kept for reuse and never freed while serving: the
+     * disconnect watcher may still hold a pointer to it (weft_watch.c).
+     * Beyond a reserve, its buffers and pool go back to the system. */
+    if (s->nfree >= MAX_FREE_CONNS)
+        conn_shrink(c);
+    c->free_next = s->free_conns;
+    s->free_conns = c;
+    s->nfree++;
     pthread_mutex_unlock(&s->mu);
-    if (c != NULL)
-        conn_free(c);
 }
 
 WEFT_DECLARE(apr_uint64_t) weft_conn_id(const weft_conn_t *c)

@@ -143,9 +143,19 @@ struct weft_conn_t {
     void *hj_data;
     int hj_told; /* hj_fn ran */
 
-    int in_handler;  /* the handler is running */
-    int watch_idx;   /* disconnect watch slot, -1 when none */
-    int watch_added; /* the fd is in the watcher's epoll set */
+    int handling; /* the handler is running (owner only) */
+    /* The disconnect watch (weft_watch.c); guarded by watch_mu, which the
+     * owner and the watcher thread share. */
+    pthread_mutex_t watch_mu;
+    pthread_cond_t watch_cond; /* watch_busy went to 0 */
+    int in_handler;            /* a handler runs with the request read */
+    apr_time_t handler_since;
+    int watch_queued;          /* on the watcher's lists */
+    int watch_armed;           /* armed in epoll */
+    int watch_busy;            /* the watcher is checking the socket */
+    int watch_over;            /* the peer left or pipelined: stop */
+    int watch_added;           /* the fd is in the epoll set */
+    weft_conn_t *watch_next;   /* the watcher's lists */
 
     weft_conn_t *free_next; /* the server's free list (its mu) */
 };
@@ -216,7 +226,8 @@ void weft_owner_thread_exit(weft_server_t *s);
 apr_status_t weft_accept_start(weft_server_t *s);
 void weft_accept_stop(weft_server_t *s);
 
-/* weft_watch.c: the disconnect watcher. */
+/* weft_watch.c: the disconnect watcher.  Connection structs are never
+ * freed while the server serves (the watcher may still hold one). */
 typedef struct weft_watcher_t weft_watcher_t;
 apr_status_t weft_watch_start(weft_server_t *s);
 void weft_watch_stop(weft_server_t *s);

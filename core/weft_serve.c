@@ -109,8 +109,15 @@ static int wait_next(weft_conn_t *c)
     apr_status_t rv = APR_SUCCESS;
 
     c->read_deadline = d > 0 ? apr_time_now() + d : 0;
-    if (c->rstart == c->rend)
-        rv = weft_conn_fill(c);
+    if (c->rstart == c->rend) {
+        /* A client that waits for each response has not sent its next
+         * request yet: wait first rather than read into EAGAIN and then
+         * wait (one syscall fewer per request).  A pipelining client's
+         * next request is usually buffered already. */
+        rv = c->transport->ops->wait_readable(c->transport, c->read_deadline);
+        if (rv == APR_SUCCESS)
+            rv = weft_conn_fill(c);
+    }
     c->read_deadline = 0;
     return rv == APR_SUCCESS;
 }
@@ -160,9 +167,9 @@ void weft_conn_serve(weft_conn_t *c)
              * that leaves cancels the context (else at the body's EOF). */
             if (r->body == BODY_NONE)
                 weft_watch_conn(c);
-            c->in_handler = 1;
+            c->handling = 1;
             pick_handler(c, r)(w, r);
-            c->in_handler = 0;
+            c->handling = 0;
             if (!c->hijacked)
                 weft_unwatch_conn(c);
         }

@@ -39,6 +39,11 @@ static apr_status_t tcp_read(weft_transport_t *t, char *buf, apr_size_t *n,
     }
 }
 
+static apr_status_t tcp_wait_readable(weft_transport_t *t, apr_time_t deadline)
+{
+    return weft_wait_fd(t->fd, WEFT_WAIT_READ, deadline);
+}
+
 static apr_status_t tcp_writev(weft_transport_t *t, const struct iovec *iov,
                                int iovcnt, apr_size_t *written,
                                apr_time_t deadline)
@@ -115,8 +120,14 @@ static void tcp_close(weft_transport_t *t)
 }
 
 static const weft_transport_ops_t tcp_ops = {
-    "tcp",        tcp_read,        tcp_writev, tcp_alive,
-    tcp_shutdown, tcp_close_write, tcp_close,
+    .name = "tcp",
+    .read = tcp_read,
+    .wait_readable = tcp_wait_readable,
+    .writev = tcp_writev,
+    .alive = tcp_alive,
+    .shutdown = tcp_shutdown,
+    .close_write = tcp_close_write,
+    .close = tcp_close,
 };
 
 void weft_tcp_transport_init(weft_transport_t *t, int fd)

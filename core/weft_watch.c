@@ -1,9 +1,14 @@
 /*
  * weft_watch.c -- the disconnect watcher (Go's backgroundRead): one epoll
- * thread for the whole server watches connections whose handler is
- * running with the request fully read.  When the peer closes, half-closes
- * or resets, it cancels the connection context; when a pipelined byte
- * arrives it just stops watching (Go does not cancel on pipelining).
+ * thread for the whole server.  When a handler has run for a moment with
+ * the request fully read, its socket is armed in epoll; if the peer
+ * closes, half-closes or resets, the connection context is cancelled.  A
+ * pipelined byte ends the watch without cancelling (Go's rule).
+ *
+ * Arming is lazy: the owner only marks "handler running" (no syscall, no
+ * shared lock) and the watcher arms sockets whose handler outlives
+ * ARM_DELAY.  Most handlers finish first and cost nothing; a client that
+ * leaves is noticed within ARM_DELAY plus one tick.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,99 +20,141 @@
 #include "weft_engine.h"
 
 #define MAX_EVENTS 64
-
-/*
- * A watch slot.  The epoll event carries (slot index, generation), never a
- * pointer, so an event that raced an unwatch is recognised as stale
- * rather than touching a connection that was recycled.
- */
-typedef struct {
-    weft_conn_t *conn; /* guarded by watcher.mu; NULL when free */
-    apr_uint32_t gen;  /* guarded by watcher.mu; bumped on release */
-    int busy;          /* guarded by watcher.mu: the thread is checking */
-    int next_free;     /* guarded by watcher.mu */
-} slot_t;
+#define ARM_DELAY apr_time_from_msec(20)
+#define TICK_MS 20
 
 struct weft_watcher_t {
     weft_server_t *server; /* immutable */
     int epfd;              /* immutable */
-    int wakefd;            /* eventfd: stop */
+    int wakefd;            /* immutable: eventfd, written to stop */
     pthread_t thread;
-    pthread_mutex_t mu;  /* guards the slot table */
-    pthread_cond_t idle; /* a slot stopped being busy */
-    slot_t *slots;
-    int nslots, free_head;
-    int stopping; /* guarded by mu */
+    /* Connections whose owner started a handler and that the watcher has
+     * not picked up yet: a lock-free stack (owners push, the thread takes
+     * all at once). */
+    _Atomic(weft_conn_t *) incoming;
+    /* Set while the thread sleeps with nothing to tick for: only then
+     * does a new arrival need to wake it. */
+    atomic_int sleeping;
+    /* Watcher thread only: the connections it keeps an eye on. */
+    weft_conn_t *list;
 };
 
-static apr_uint64_t event_key(int idx, apr_uint32_t gen)
+static void arm(weft_watcher_t *w, weft_conn_t *c)
 {
-    return ((apr_uint64_t)gen << 32) | (apr_uint32_t)idx;
+    struct epoll_event ev;
+    int op = c->watch_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.ptr = c;
+    if (epoll_ctl(w->epfd, op, c->fd, &ev) == 0) {
+        c->watch_added = 1;
+        c->watch_armed = 1;
+    }
 }
 
-/* The thread's view of one event: decide, outside the lock, whether the
- * peer left; cancel the connection's context if so. */
-static void check(weft_watcher_t *w, apr_uint64_t key)
+/* One tick: pick up new arrivals, arm handlers that ran long enough, drop
+ * connections whose handler ended.  Returns whether any remain. */
+static int tick(weft_watcher_t *w)
 {
-    int idx = (int)(key & 0xffffffffu);
-    apr_uint32_t gen = (apr_uint32_t)(key >> 32);
-    weft_conn_t *c;
+    apr_time_t now = apr_time_now();
+    weft_conn_t *c = atomic_exchange(&w->incoming, NULL), **pp;
+
+    while (c != NULL) {
+        weft_conn_t *next = c->watch_next;
+        c->watch_next = w->list;
+        w->list = c;
+        c = next;
+    }
+    pp = &w->list;
+    while ((c = *pp) != NULL) {
+        int drop;
+        pthread_mutex_lock(&c->watch_mu);
+        drop = !c->in_handler;
+        if (drop)
+            c->watch_queued = 0;
+        else if (!c->watch_armed && !c->watch_over &&
+                 now - c->handler_since >= ARM_DELAY)
+            arm(w, c);
+        pthread_mutex_unlock(&c->watch_mu);
+        if (drop)
+            *pp = c->watch_next;
+        else
+            pp = &c->watch_next;
+    }
+    return w->list != NULL;
+}
+
+/* An armed socket became readable or hung up.  The owner cannot end the
+ * handler (and so cannot close or recycle c) while watch_busy is set. */
+static void event(weft_watcher_t *w, weft_conn_t *c)
+{
     int alive;
 
-    pthread_mutex_lock(&w->mu);
-    if (idx >= w->nslots || w->slots[idx].gen != gen ||
-        w->slots[idx].conn == NULL) {
-        pthread_mutex_unlock(&w->mu);
-        return; /* unwatched meanwhile */
+    pthread_mutex_lock(&c->watch_mu);
+    c->watch_armed = 0; /* one-shot: the event disarmed it */
+    if (!c->in_handler || c->watch_over) {
+        pthread_mutex_unlock(&c->watch_mu);
+        return;
     }
-    c = w->slots[idx].conn;
-    w->slots[idx].busy = 1;
-    pthread_mutex_unlock(&w->mu);
+    c->watch_busy = 1;
+    pthread_mutex_unlock(&c->watch_mu);
 
-    /* The owner cannot unwatch (and so cannot close or recycle c) while
-     * busy is set; it waits on w->idle. */
     alive = c->transport->ops->alive(c->transport);
     if (alive < 0) {
         weft_log(WEFT_LOG_DEBUG, 0, "%s: client went away during the handler",
                  c->remote);
         weft_ctx_cancel(c->serve_ctx, WEFT_CTX_DISCONNECT);
-    } else if (alive == 0) {
-        /* Nothing after all: watch on (the event was one-shot). */
-        struct epoll_event ev;
-        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-        ev.data.u64 = key;
-        epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
     }
-    /* alive > 0: a pipelined byte; the watch ends (no busy loop on a
-     * readable socket), as Go's backgroundRead does. */
 
-    pthread_mutex_lock(&w->mu);
-    w->slots[idx].busy = 0;
-    pthread_cond_broadcast(&w->idle);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_lock(&c->watch_mu);
+    c->watch_busy = 0;
+    if (alive == 0 && c->in_handler)
+        arm(w, c); /* nothing after all: watch on */
+    else
+        c->watch_over = 1; /* gone, or a pipelined byte: Go stops here */
+    pthread_cond_broadcast(&c->watch_cond);
+    pthread_mutex_unlock(&c->watch_mu);
 }
 
 static void *watch_main(void *arg)
 {
     weft_watcher_t *w = arg;
     struct epoll_event evs[MAX_EVENTS];
+    int busy = 0;
 
     for (;;) {
-        int i, n = epoll_wait(w->epfd, evs, MAX_EVENTS, -1);
+        int i, n;
+
+        if (!busy) {
+            /* Announce the sleep, then look once more: a push that missed
+             * the announcement is seen here (both sides are seq_cst). */
+            atomic_store(&w->sleeping, 1);
+            if (atomic_load(&w->incoming) != NULL)
+                busy = 1;
+        }
+        n = epoll_wait(w->epfd, evs, MAX_EVENTS, busy ? TICK_MS : -1);
+        atomic_store(&w->sleeping, 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             weft_log_error(WEFT_LOG_ERR, APR_FROM_OS_ERROR(errno),
                            "disconnect watcher: epoll_wait");
-            break;
+            return NULL;
         }
         for (i = 0; i < n; i++) {
-            if (evs[i].data.u64 == (apr_uint64_t)-1)
-                return NULL; /* the wake fd: stop */
-            check(w, evs[i].data.u64);
+            if (evs[i].data.ptr == NULL) {
+                apr_uint64_t v;
+                if (read(w->wakefd, &v, sizeof(v)) < 0) {
+                    /* a stop races nothing: the counter was non-zero */
+                }
+                if (v == UINT64_MAX - 1)
+                    return NULL;
+                continue; /* a new arrival woke us: tick below */
+            }
+            event(w, evs[i].data.ptr);
         }
+        busy = tick(w);
     }
-    return NULL;
 }
 
 apr_status_t weft_watch_start(weft_server_t *s)
@@ -122,11 +169,9 @@ apr_status_t weft_watch_start(weft_server_t *s)
     if (w->epfd < 0 || w->wakefd < 0)
         return APR_FROM_OS_ERROR(errno);
     ev.events = EPOLLIN;
-    ev.data.u64 = (apr_uint64_t)-1;
+    ev.data.ptr = NULL;
     epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->idle, NULL);
-    w->free_head = -1;
+    atomic_store(&w->incoming, NULL);
     rc = pthread_create(&w->thread, NULL, watch_main, w);
     if (rc != 0)
         return APR_FROM_OS_ERROR(rc);
@@ -137,95 +182,84 @@ apr_status_t weft_watch_start(weft_server_t *s)
 void weft_watch_stop(weft_server_t *s)
 {
     weft_watcher_t *w = s->watcher;
-    apr_uint64_t one = 1;
+    apr_uint64_t stop = UINT64_MAX - 1;
 
     if (w == NULL)
         return;
-    if (write(w->wakefd, &one, sizeof(one)) < 0) {
-        /* cannot happen on an eventfd below its maximum */
+    if (write(w->wakefd, &stop, sizeof(stop)) < 0) {
+        /* the counter is zero when nobody wrote: cannot overflow */
     }
     pthread_join(w->thread, NULL);
     close(w->epfd);
     close(w->wakefd);
-    free(w->slots);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->idle);
     s->watcher = NULL;
 }
 
-/* Owner thread: the handler runs with the request read; watch the peer.
- * Bytes already buffered are a pipelined request: nothing to watch. */
+/* Owner thread: the handler is running with the request read.  Bytes
+ * already buffered are a pipelined request: nothing to watch (Go). */
 void weft_watch_conn(weft_conn_t *c)
 {
     weft_watcher_t *w = c->server->watcher;
-    struct epoll_event ev;
-    int idx, op;
+    int push;
 
-    if (w == NULL || c->watch_idx >= 0 || c->rstart < c->rend ||
-        c->transport->ops->alive(c->transport) > 0)
+    if (w == NULL || c->rstart < c->rend)
         return;
-    pthread_mutex_lock(&w->mu);
-    if (w->free_head >= 0) {
-        idx = w->free_head;
-        w->free_head = w->slots[idx].next_free;
-    } else {
-        if (w->nslots % 64 == 0) {
-            slot_t *ns = realloc(w->slots, sizeof(*ns) * (w->nslots + 64));
-            if (ns == NULL) {
-                pthread_mutex_unlock(&w->mu);
-                return;
-            }
-            w->slots = ns;
+    pthread_mutex_lock(&c->watch_mu);
+    c->in_handler = 1;
+    c->watch_over = 0;
+    c->handler_since = apr_time_now();
+    push = !c->watch_queued;
+    c->watch_queued = 1;
+    pthread_mutex_unlock(&c->watch_mu);
+    if (push) {
+        weft_conn_t *head = atomic_load(&w->incoming);
+        apr_uint64_t one = 1;
+        do
+            c->watch_next = head;
+        while (!atomic_compare_exchange_weak(&w->incoming, &head, c));
+        /* A ticking watcher picks arrivals up by itself; only a sleeping
+         * one needs the syscall. */
+        if (atomic_load(&w->sleeping) &&
+            write(w->wakefd, &one, sizeof(one)) < 0) {
+            /* an eventfd below its maximum does not refuse */
         }
-        idx = w->nslots++;
-        w->slots[idx].gen = 0;
     }
-    w->slots[idx].conn = c;
-    w->slots[idx].busy = 0;
-    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    ev.data.u64 = event_key(idx, w->slots[idx].gen);
-    /* The fd stays in the epoll set between requests (disarmed), so
-     * arming costs one syscall per request. */
-    op = c->watch_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(w->epfd, op, c->fd, &ev) == 0) {
-        c->watch_added = 1;
-        c->watch_idx = idx;
-    } else {
-        w->slots[idx].conn = NULL;
-        w->slots[idx].gen++;
-        w->slots[idx].next_free = w->free_head;
-        w->free_head = idx;
-    }
-    pthread_mutex_unlock(&w->mu);
 }
 
 /* Owner thread: the handler is done (or hijacked).  After this returns,
- * the watcher will not touch c again. */
+ * the watcher will not cancel anything for this request. */
 void weft_unwatch_conn(weft_conn_t *c)
 {
     weft_watcher_t *w = c->server->watcher;
-    int idx = c->watch_idx;
 
-    if (w == NULL || idx < 0)
+    if (w == NULL)
         return;
-    pthread_mutex_lock(&w->mu);
-    while (w->slots[idx].busy)
-        pthread_cond_wait(&w->idle, &w->mu);
-    w->slots[idx].conn = NULL;
-    w->slots[idx].gen++; /* a pending event for it is now stale */
-    w->slots[idx].next_free = w->free_head;
-    w->free_head = idx;
-    pthread_mutex_unlock(&w->mu);
-    c->watch_idx = -1;
+    pthread_mutex_lock(&c->watch_mu);
+    while (c->watch_busy)
+        pthread_cond_wait(&c->watch_cond, &c->watch_mu);
+    c->in_handler = 0;
+    if (c->watch_armed) {
+        /* Disarm, so the next request's bytes do not wake the watcher. */
+        struct epoll_event ev;
+        ev.events = 0;
+        ev.data.ptr = c;
+        epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+        c->watch_armed = 0;
+    }
+    pthread_mutex_unlock(&c->watch_mu);
 }
 
-/* Owner thread, before the fd is closed or handed over. */
+/* Owner thread, before the fd is closed or handed to a hijacker. */
 void weft_watch_forget(weft_conn_t *c)
 {
     weft_watcher_t *w = c->server->watcher;
 
+    if (w == NULL)
+        return;
     weft_unwatch_conn(c);
-    if (w != NULL && c->watch_added)
+    pthread_mutex_lock(&c->watch_mu);
+    if (c->watch_added)
         epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     c->watch_added = 0;
+    pthread_mutex_unlock(&c->watch_mu);
 }

@@ -29,6 +29,10 @@ typedef struct weft_transport_ops_t {
      * APR_TIMEUP at the deadline, another status on error. */
     apr_status_t (*read)(weft_transport_t *t, char *buf, apr_size_t *n,
                          apr_time_t deadline);
+    /* Waits until a read would not block (data, or the peer's close),
+     * or the deadline passes (APR_TIMEUP).  A transport that buffers
+     * (TLS) answers for its own buffer first. */
+    apr_status_t (*wait_readable)(weft_transport_t *t, apr_time_t deadline);
     /* Writes every byte of iov, waiting as needed; *written says how many
      * left even on error.  APR_TIMEUP at the deadline. */
     apr_status_t (*writev)(weft_transport_t *t, const struct iovec *iov,
