@@ -67,7 +67,12 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
             n--;
             start++;
         }
-        if (c->value_len > 0 && n > 0)
+        /* Only the continuation's indent so far (a read ended inside
+         * it): leave value_end alone, so the span with the text is seen
+         * as the fold too, rather than as the value's next bytes. */
+        if (n == 0)
+            return 0;
+        if (c->value_len > 0)
             grow_append(c->req_pool, &c->value, &c->value_len, &c->value_cap,
                         " ", 1);
     }
@@ -107,6 +112,12 @@ static int on_header_value_complete(llhttp_t *p)
     const char *value = c->value ? c->value : "";
     apr_size_t nlen = c->field_len, vlen = c->value_len;
 
+    /* llhttp hands trailing whitespace over as part of the value; Go's
+     * textproto trims it from every line (readContinuedLineSlice). */
+    while (vlen > 0 && is_ows(value[vlen - 1]))
+        vlen--;
+    if (c->value != NULL)
+        c->value[vlen] = '\0';
     /* Defence in depth: llhttp checks these too, but our table is the
      * one handlers read. */
     if (!weft_token_valid(name, nlen) || !weft_field_value_valid(value, vlen))
@@ -327,19 +338,36 @@ static weft_read_result_t refuse_te(weft_conn_t *c, weft_request_t *r)
 static weft_read_result_t read_fields(weft_conn_t *c, weft_request_t *r,
                                       apr_size_t limit, apr_size_t *used)
 {
+    char prev = '\0'; /* the last byte of the previous slice fed */
+
     while (!c->headers_done) {
         apr_size_t n;
         llhttp_errno_t e;
+        const char *base;
 
         if (c->rstart == c->rend) {
             apr_status_t rv = weft_conn_fill(c);
+            /* Go's readRequest turns an EOF after the request line into
+             * io.ErrUnexpectedEOF, which (*conn).serve answers with 400;
+             * a timeout or a reset is a silent close. */
+            if (rv == APR_EOF)
+                return refuse(c, 400, NULL);
             if (rv != APR_SUCCESS)
-                return READ_CLOSED; /* Go: EOF or timeout here is silent */
+                return READ_CLOSED;
         }
+        base = c->rbuf + c->rstart;
         e = feed(c, c->rend - c->rstart, &n);
         *used += n;
         if (*used > limit)
             return refuse(c, 431, NULL);
+        /* llhttp, even strict, ends the fields at a bare LF.  Every other
+         * line must end in CRLF (read_line, llhttp), so this one must
+         * too: a parser that disagrees on where a request ends is how
+         * requests get smuggled. */
+        if (c->headers_done && (n >= 2 ? base[n - 2] : prev) != '\r')
+            return refuse(c, 400, NULL);
+        if (n > 0)
+            prev = base[n - 1];
         if (e == HPE_OK || e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
             continue;
         if (e == HPE_INVALID_TRANSFER_ENCODING)
@@ -402,6 +430,10 @@ static weft_read_result_t check_fields(weft_conn_t *c, weft_request_t *r)
     if (r->chunked) {
         r->content_length = -1;
     } else if (c->parser.flags & F_CONTENT_LENGTH) {
+        /* llhttp takes any uint64; Go's parseContentLength parses 63
+         * bits, and apr_off_t could not hold more. */
+        if (c->parser.content_length > (uint64_t)APR_INT64_MAX)
+            return refuse(c, 400, NULL);
         r->content_length = (apr_off_t)c->parser.content_length;
     } else {
         r->content_length = 0;
@@ -449,6 +481,7 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     c->field_len = c->value_len = c->field_cap = c->value_cap = 0;
     c->headers_done = c->message_done = c->in_trailers = 0;
     c->stream_pos = 0;
+    c->chunk_ext = 0;
     c->value_end = -1;
 
     res = read_line(c, limit, &used, &line, &len);

@@ -206,7 +206,7 @@ static char *put_status_line(char *p, int is11, int code)
     return p;
 }
 
-/* ---- interim responses ---------------------------------------------------- */
+/* ---- interim responses --------------------------------------------------- */
 
 static int skip_no_body(const char *key, void *data)
 {
@@ -538,7 +538,12 @@ WEFT_DECLARE(apr_status_t) weft_rw_write_header(weft_rw_t *w, int code)
             w->content_length = (apr_off_t)v;
         } else {
             weft_log(WEFT_LOG_DEBUG, 0, "invalid Content-Length \"%s\"", cl);
-            apr_table_unset(w->snapshot, "Content-Length");
+            /* Go deletes it from the handler's map only after cloning the
+             * header it will send, so a bad value stays in the snapshot:
+             * it blocks the automatic length, and chunking drops it.  An
+             * empty one goes (Go would send it beside its own length). */
+            if (cl[0] == '\0')
+                apr_table_unset(w->snapshot, "Content-Length");
         }
     }
     return APR_SUCCESS;

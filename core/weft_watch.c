@@ -67,8 +67,12 @@ static int tick(weft_watcher_t *w)
     }
     pp = &w->list;
     while ((c = *pp) != NULL) {
+        weft_conn_t *next;
         int drop;
         pthread_mutex_lock(&c->watch_mu);
+        /* Once watch_queued is 0 the owner may push c again and rewrite
+         * watch_next: read it first. */
+        next = c->watch_next;
         drop = !c->in_handler;
         if (drop)
             c->watch_queued = 0;
@@ -77,7 +81,7 @@ static int tick(weft_watcher_t *w)
             arm(w, c);
         pthread_mutex_unlock(&c->watch_mu);
         if (drop)
-            *pp = c->watch_next;
+            *pp = next;
         else
             pp = &c->watch_next;
     }
@@ -195,14 +199,19 @@ void weft_watch_stop(weft_server_t *s)
     s->watcher = NULL;
 }
 
-/* Owner thread: the handler is running with the request read.  Bytes
- * already buffered are a pipelined request: nothing to watch (Go). */
+/*
+ * Owner thread: the handler is running with the request read.  A
+ * pipelined request already in our read buffer does not stop the watch:
+ * Go's startBackgroundRead reads the socket whatever bufio holds, so a
+ * peer that half-closes after it is a disconnect there too.  Only a byte
+ * that reaches the socket during the watch ends it (see event).
+ */
 void weft_watch_conn(weft_conn_t *c)
 {
     weft_watcher_t *w = c->server->watcher;
     int push;
 
-    if (w == NULL || c->rstart < c->rend)
+    if (w == NULL)
         return;
     pthread_mutex_lock(&c->watch_mu);
     c->in_handler = 1;
