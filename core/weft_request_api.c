@@ -131,9 +131,11 @@ weft_req_query_value(weft_request_t *r, const char *name)
     if (r->query == NULL) {
         r->query = apr_table_make(r->pool, 4);
         while (*q != '\0') {
-            const char *end = q + strcspn(q, "&;"), *eq;
+            const char *end = q + strcspn(q, "&"), *eq;
             eq = memchr(q, '=', (size_t)(end - q));
-            if (end > q) {
+            /* Go 1.17+: ';' no longer separates, and a pair holding one is
+             * dropped. */
+            if (end > q && memchr(q, ';', (size_t)(end - q)) == NULL) {
                 const char *kend = eq ? eq : end;
                 char *k = query_unescape(r->pool, q, (apr_size_t)(kend - q));
                 char *v = eq ? query_unescape(r->pool, eq + 1,
