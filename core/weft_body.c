@@ -97,7 +97,26 @@ weft_req_body_read(weft_request_t *r, void *buf, apr_size_t *n)
         *n = 0;
         return WEFT_EBODYCLOSED;
     }
+    if (r->body_filter != NULL)
+        return r->body_filter(r, r->body_filter_data, buf, n);
     return body_read(r, buf, n);
+}
+
+WEFT_DECLARE(apr_status_t)
+weft_req_body_read_raw(weft_request_t *r, void *buf, apr_size_t *n)
+{
+    if (r->body_closed) {
+        *n = 0;
+        return WEFT_EBODYCLOSED;
+    }
+    return body_read(r, buf, n);
+}
+
+WEFT_DECLARE(void)
+weft_req_set_body_filter(weft_request_t *r, weft_body_filter_fn *fn, void *data)
+{
+    r->body_filter = fn;
+    r->body_filter_data = data;
 }
 
 WEFT_DECLARE(void) weft_req_body_close(weft_request_t *r)

@@ -36,17 +36,23 @@ typedef enum {
 struct weft_rw_t {
     weft_request_t *req;
     weft_conn_t *conn;
-    apr_table_t *headers;     /* the handler's table (live) */
-    apr_table_t *snapshot;    /* headers as of the final WriteHeader */
-    int status;               /* final status, 0 until written */
-    int wrote_header;         /* a final status was (logically) written */
-    int header_sent;          /* the header block is on the wire */
-    int chunking;             /* body framed as chunks */
-    int handler_done;         /* finish_request started */
-    int close_after;          /* Go's closeAfterReply */
-    int trailers;             /* the snapshot declared trailers */
-    int aborted;              /* weft_rw_abort: nothing more is written */
-    int body_limit_hit;       /* unread body over the drain limit */
+    apr_table_t *headers;  /* the handler's table (live) */
+    apr_table_t *snapshot; /* headers as of the final WriteHeader */
+    int status;            /* final status, 0 until written */
+    int wrote_header;      /* a final status was (logically) written */
+    int header_sent;       /* the header block is on the wire */
+    int chunking;          /* body framed as chunks */
+    int handler_done;      /* finish_request started */
+    int close_after;       /* Go's closeAfterReply */
+    int trailers;          /* the snapshot declared trailers */
+    int aborted;           /* weft_rw_abort: nothing more is written */
+    int body_limit_hit;    /* unread body over the drain limit */
+    /* 100-continue (Go's writeContinueMu): continue_armed is the owner's;
+     * can_continue is guarded by continue_mu, which a body read on
+     * another thread would share with the writer. */
+    int continue_armed;
+    int can_continue;
+    pthread_mutex_t *continue_mu;
     apr_off_t content_length; /* declared or decided; -1 unknown */
     apr_off_t written;        /* body bytes accepted from the handler */
     char *buf;                /* handler output not yet framed */
@@ -77,10 +83,12 @@ struct weft_request_t {
     int wants10_keepalive; /* HTTP/1.0 with Connection: keep-alive */
     const char *expect;    /* the Expect value, or NULL */
     weft_body_state_t body;
-    int body_closed;          /* weft_req_body_close was called */
-    apr_off_t body_read;      /* body bytes handed out */
-    apr_size_t trailer_bytes; /* bytes of trailer fields so far */
-    const char *pattern;      /* set by a router */
+    int body_closed;                  /* weft_req_body_close was called */
+    apr_off_t body_read;              /* body bytes handed out */
+    apr_size_t trailer_bytes;         /* bytes of trailer fields so far */
+    weft_body_filter_fn *body_filter; /* weft_req_set_body_filter */
+    void *body_filter_data;
+    const char *pattern; /* set by a router */
     apr_table_t *path_values;
     weft_rw_t rw;
 };
@@ -150,12 +158,12 @@ struct weft_conn_t {
     pthread_cond_t watch_cond; /* watch_busy went to 0 */
     int in_handler;            /* a handler runs with the request read */
     apr_time_t handler_since;
-    int watch_queued;          /* on the watcher's lists */
-    int watch_armed;           /* armed in epoll */
-    int watch_busy;            /* the watcher is checking the socket */
-    int watch_over;            /* the peer left or pipelined: stop */
-    int watch_added;           /* the fd is in the epoll set */
-    weft_conn_t *watch_next;   /* the watcher's lists */
+    int watch_queued;        /* on the watcher's lists */
+    int watch_armed;         /* armed in epoll */
+    int watch_busy;          /* the watcher is checking the socket */
+    int watch_over;          /* the peer left or pipelined: stop */
+    int watch_added;         /* the fd is in the epoll set */
+    weft_conn_t *watch_next; /* the watcher's lists */
 
     weft_conn_t *free_next; /* the server's free list (its mu) */
 };
@@ -209,6 +217,7 @@ apr_status_t weft_body_drain(weft_request_t *r, apr_size_t max, int *too_big);
 
 /* weft_response.c */
 void weft_rw_init(weft_rw_t *w, weft_request_t *r);
+void weft_rw_disable_continue(weft_rw_t *w);
 void weft_rw_finish(weft_rw_t *w);
 int weft_rw_should_reuse(weft_rw_t *w);
 apr_status_t weft_conn_writev(weft_conn_t *c, struct iovec *iov, int n);

@@ -17,6 +17,7 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
 
     if (c->hijacked || w->handler_done || w->aborted)
         return WEFT_EHIJACKED;
+    weft_rw_disable_continue(w);
     if (w->wrote_header || w->buflen > 0)
         weft_rw_flush(w);
     /* The watcher lets go of the socket: the hijacker reads it now. */

@@ -93,6 +93,11 @@ WEFT_DECLARE(weft_conn_t *) weft_req_conn(const weft_request_t *r)
     return r->conn;
 }
 
+WEFT_DECLARE(weft_rw_t *) weft_req_rw(weft_request_t *r)
+{
+    return &r->rw;
+}
+
 WEFT_DECLARE(weft_server_t *) weft_req_server(const weft_request_t *r)
 {
     return r->server;

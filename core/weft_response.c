@@ -314,6 +314,11 @@ static char *header_block(weft_rw_t *w, const char *p, apr_size_t plen,
     if ((conn_hdr != NULL && strcmp(conn_hdr, "close") == 0) || !keepalives)
         w->close_after = 1;
 
+    /* Go: a 100-continue body not read to its end leaves the connection in
+     * an unknown state (the client may send it after a timer, or not). */
+    if (w->continue_armed && r->body != BODY_NONE)
+        w->close_after = 1;
+
     /* The unread body: drain up to 256 KiB to keep the connection. */
     if (r->content_length != 0 && !w->close_after) {
         if (r->body_closed && r->body != BODY_NONE) {
@@ -489,6 +494,56 @@ static apr_status_t chunk_write(weft_rw_t *w, const char *p, apr_size_t n,
     return weft_conn_writev(w->conn, iov, k);
 }
 
+/* ---- 100-continue --------------------------------------------------------- */
+
+static apr_status_t continue_mu_destroy(void *data)
+{
+    pthread_mutex_destroy(data);
+    return APR_SUCCESS;
+}
+
+WEFT_DECLARE(void) weft_rw_expect_continue(weft_rw_t *w)
+{
+    if (w->continue_armed)
+        return;
+    w->continue_mu = apr_palloc(w->req->pool, sizeof(*w->continue_mu));
+    pthread_mutex_init(w->continue_mu, NULL);
+    apr_pool_cleanup_register(w->req->pool, w->continue_mu, continue_mu_destroy,
+                              apr_pool_cleanup_null);
+    w->can_continue = !w->wrote_header && !w->header_sent;
+    w->continue_armed = 1;
+}
+
+/* Go's disableWriteContinue: the final response has begun, so a 100 must
+ * never follow.  Taking the lock waits out a 100 being written. */
+void weft_rw_disable_continue(weft_rw_t *w)
+{
+    if (!w->continue_armed)
+        return;
+    pthread_mutex_lock(w->continue_mu);
+    w->can_continue = 0;
+    pthread_mutex_unlock(w->continue_mu);
+}
+
+WEFT_DECLARE(int) weft_rw_send_continue(weft_rw_t *w)
+{
+    static char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct iovec iov;
+    int sent = 0;
+
+    if (!w->continue_armed)
+        return 0;
+    pthread_mutex_lock(w->continue_mu);
+    if (w->can_continue) {
+        iov.iov_base = line;
+        iov.iov_len = sizeof(line) - 1;
+        sent = weft_conn_writev(w->conn, &iov, 1) == APR_SUCCESS;
+        w->can_continue = 0;
+    }
+    pthread_mutex_unlock(w->continue_mu);
+    return sent;
+}
+
 /* ---- the handler's API -------------------------------------------------- */
 
 void weft_rw_init(weft_rw_t *w, weft_request_t *r)
@@ -524,6 +579,10 @@ WEFT_DECLARE(apr_status_t) weft_rw_write_header(weft_rw_t *w, int code)
     }
     if (code < 100 || code > 999)
         return APR_EINVAL;
+    /* A 100 from the handler, or any final status, ends the chance of an
+     * automatic 100 Continue (Go). */
+    if (code < 101 || code > 199)
+        weft_rw_disable_continue(w);
     if (code >= 100 && code <= 199 && code != 101)
         return send_interim(w, code);
     w->wrote_header = 1;
@@ -562,6 +621,7 @@ weft_rw_write(weft_rw_t *w, const void *data, apr_size_t n)
         return WEFT_EABORTED;
     if (w->conn->werr != APR_SUCCESS)
         return w->conn->werr;
+    weft_rw_disable_continue(w);
     if (!w->wrote_header)
         weft_rw_write_header(w, 200);
     if (n == 0)
@@ -648,6 +708,7 @@ WEFT_DECLARE(apr_off_t) weft_rw_written(const weft_rw_t *w)
 void weft_rw_finish(weft_rw_t *w)
 {
     w->handler_done = 1;
+    weft_rw_disable_continue(w);
     if (w->aborted || w->conn->hijacked)
         return;
     if (!w->wrote_header)

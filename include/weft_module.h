@@ -31,7 +31,7 @@ extern "C" {
  * A module.  Export exactly one, named NAME_module, with
  * WEFT_MODULE_HEADER as its first initializer:
  *
- *     weft_module_t hello_module = {
+ *     WEFT_DECLARE_MODULE(hello) = {
  *         WEFT_MODULE_HEADER,
  *         "hello",              -- name, for logs and hook ordering
  *         hello_directives,     -- directive table, or NULL
@@ -57,6 +57,15 @@ struct weft_module_t {
 
 #define WEFT_MODULE_HEADER \
     WEFT_MODULE_MAGIC, WEFT_MODULE_ABI_MAJOR, WEFT_MODULE_ABI_MINOR
+
+/*
+ * Defines a module's one exported symbol, NAME_module, visible even when
+ * the module is built with -fvisibility=hidden (as weft's own are):
+ *
+ *     WEFT_DECLARE_MODULE(hello) = { WEFT_MODULE_HEADER, "hello", ... };
+ */
+#define WEFT_DECLARE_MODULE(name) \
+    WEFT_DECLARE_DATA const weft_module_t name##_module
 
 /* The module's per-server config, as its create_server_config made it
  * (NULL if it has none).  Immutable once the server starts: any thread. */

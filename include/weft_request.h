@@ -71,6 +71,23 @@ WEFT_DECLARE(apr_table_t *) weft_req_trailers(const weft_request_t *r);
  */
 WEFT_DECLARE(apr_status_t)
 weft_req_body_read(weft_request_t *r, void *buf, apr_size_t *n);
+/*
+ * A body filter stands in front of weft_req_body_read (Go wraps
+ * Request.Body the same way: expectContinueReader, MaxBytesReader).  fn
+ * gets the caller's arguments and reads the real body with
+ * weft_req_body_read_raw.  One filter per request; set it before the
+ * handler runs (an expect or router hook).
+ */
+typedef apr_status_t weft_body_filter_fn(weft_request_t *r, void *data,
+                                         void *buf, apr_size_t *n);
+WEFT_DECLARE(void)
+weft_req_set_body_filter(weft_request_t *r, weft_body_filter_fn *fn,
+                         void *data);
+WEFT_DECLARE(apr_status_t)
+weft_req_body_read_raw(weft_request_t *r, void *buf, apr_size_t *n);
+/* The request's response writer (for hooks that run before the handler). */
+WEFT_DECLARE(weft_rw_t *) weft_req_rw(weft_request_t *r);
+
 /* Closes the body: later reads return WEFT_EBODYCLOSED.  The server still
  * drains what is left (up to 256 KiB) to keep the connection. */
 WEFT_DECLARE(void) weft_req_body_close(weft_request_t *r);

@@ -104,6 +104,19 @@ WEFT_DECLARE(void) weft_rw_abort(weft_rw_t *w);
  * status, then text and a newline. */
 WEFT_DECLARE(void) weft_rw_error(weft_rw_t *w, int code, const char *text);
 
+/*
+ * Expect: 100-continue support (Go's writeContinueMu and canWriteContinue,
+ * for a module such as mod_continue).  weft_rw_expect_continue arms it:
+ * from then on, the first of these wins under one lock: the final status,
+ * a body write, a flush or a hijack (the 100 is then never sent), or
+ * weft_rw_send_continue, which writes "HTTP/1.1 100 Continue" and returns
+ * 1 (0 when it is too late or already sent).  While armed, a response
+ * whose request body was not read to its end closes the connection, since
+ * the client may or may not send that body (Go's rule).
+ */
+WEFT_DECLARE(void) weft_rw_expect_continue(weft_rw_t *w);
+WEFT_DECLARE(int) weft_rw_send_continue(weft_rw_t *w);
+
 /* The status written so far (0 if none) and body bytes accepted. */
 WEFT_DECLARE(int) weft_rw_status(const weft_rw_t *w);
 WEFT_DECLARE(apr_off_t) weft_rw_written(const weft_rw_t *w);

@@ -401,6 +401,6 @@ static void testapp_register_hooks(apr_pool_t *p)
     weft_hook_conn_context(on_conn_context, NULL, NULL, WEFT_HOOK_MIDDLE);
 }
 
-const weft_module_t testapp_module = {
+WEFT_DECLARE_MODULE(testapp) = {
     WEFT_MODULE_HEADER, "testapp", NULL, NULL, testapp_register_hooks,
 };
