@@ -51,8 +51,11 @@ static int close_idle(weft_server_t *s, int *busy)
     for (c = s->live; c != NULL; c = c->next) {
         apr_time_t since;
         weft_conn_state_t st = weft_conn_state(c, &since);
+        /* In whole seconds, as Go compares them: the state's time is
+         * kept to the second, so a sub-second "now" would call a
+         * connection 4.1 s old "over 5 s". */
         if (st == WEFT_STATE_NEW &&
-            since < now - apr_time_from_sec(NEW_IS_IDLE_AFTER))
+            apr_time_sec(since) < apr_time_sec(now) - NEW_IS_IDLE_AFTER)
             st = WEFT_STATE_IDLE;
         if (st != WEFT_STATE_IDLE || since == 0) {
             quiescent = 0;

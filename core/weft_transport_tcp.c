@@ -10,9 +10,25 @@
 #include "weft_engine.h"
 #include "weft_wait.h"
 
+/*
+ * A deadline that has passed fails the I/O before it is tried, even when
+ * the socket is ready (Go's pollDesc.prepareRead/prepareWrite): otherwise
+ * a handler slower than WriteTimeout would still get its response out
+ * whenever the socket buffer has room, and a body read after ReadTimeout
+ * would still succeed on bytes that arrived in time.
+ */
+static int expired(apr_time_t deadline)
+{
+    return deadline != 0 && apr_time_now() >= deadline;
+}
+
 static apr_status_t tcp_read(weft_transport_t *t, char *buf, apr_size_t *n,
                              apr_time_t deadline)
 {
+    if (expired(deadline)) {
+        *n = 0;
+        return APR_TIMEUP;
+    }
     for (;;) {
         ssize_t got = recv(t->fd, buf, *n, MSG_DONTWAIT);
         apr_status_t rv;
@@ -55,6 +71,8 @@ static apr_status_t tcp_writev(weft_transport_t *t, const struct iovec *iov,
     *written = 0;
     if (iovcnt > 64)
         return APR_EINVAL;
+    if (expired(deadline))
+        return APR_TIMEUP;
     for (i = 0; i < iovcnt; i++)
         if (iov[i].iov_len > 0)
             local[n++] = iov[i];
