@@ -115,9 +115,11 @@ static int wait_next(weft_conn_t *c)
          * wait (one syscall fewer per request).  A pipelining client's
          * next request is usually buffered already. */
         rv = c->transport->ops->wait_readable(c->transport, c->read_deadline);
-        if (rv == APR_SUCCESS)
-            rv = weft_conn_fill(c);
     }
+    /* Go's Peek(4): the idle deadline lasts until four bytes are in, so a
+     * client cannot park a connection by sending one and stalling. */
+    while (rv == APR_SUCCESS && c->rend - c->rstart < 4)
+        rv = weft_conn_fill(c);
     c->read_deadline = 0;
     return rv == APR_SUCCESS;
 }
