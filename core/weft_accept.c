@@ -96,7 +96,7 @@ static void *accept_main(void *arg)
             break;
         if (s->mpm->reserve(s) != APR_SUCCESS)
             break;
-        fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC);
+        fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             delay = 0;
             serve_accepted(s, fd);

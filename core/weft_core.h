@@ -82,7 +82,9 @@ struct weft_server_t {
     _Atomic int shutting_down; /* Go's inShutdown */
     _Atomic int counts[5];     /* live connections per ConnState */
     _Atomic apr_uint64_t next_conn_id;
-    _Atomic apr_uint64_t requests; /* requests served */
+    _Atomic apr_uint64_t requests;   /* requests served */
+    _Atomic apr_uint64_t bytes_sent; /* response body bytes */
+    apr_time_t start_time;           /* immutable once serving */
 };
 
 /* weft_config.c */

@@ -55,6 +55,7 @@ struct weft_rw_t {
     pthread_mutex_t *continue_mu;
     apr_off_t content_length; /* declared or decided; -1 unknown */
     apr_off_t written;        /* body bytes accepted from the handler */
+    apr_off_t body_sent;      /* body bytes put on the wire */
     char *buf;                /* handler output not yet framed */
     apr_size_t buflen;
     apr_size_t bufcap;
@@ -70,6 +71,7 @@ struct weft_request_t {
     apr_pool_t *pool;
     weft_ctx_t *ctx;
     weft_reqline_t line;
+    apr_time_t start; /* when its first byte was read */
     const char *host; /* Go's Request.Host */
     int host_count;   /* Host fields received */
     apr_table_t *headers;
@@ -221,8 +223,8 @@ void weft_rw_disable_continue(weft_rw_t *w);
 void weft_rw_finish(weft_rw_t *w);
 int weft_rw_should_reuse(weft_rw_t *w);
 apr_status_t weft_conn_writev(weft_conn_t *c, struct iovec *iov, int n);
-void weft_send_error(weft_conn_t *c, int code, const char *reason,
-                     const char *body);
+void weft_send_error(weft_conn_t *c, weft_request_t *r, int code,
+                     const char *reason, const char *body);
 const char *weft_http_date(void);
 
 /* weft_shutdown.c: MPMs count their threads here, so the main thread

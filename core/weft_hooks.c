@@ -9,7 +9,9 @@ APR_HOOK_STRUCT(APR_HOOK_LINK(test_config) APR_HOOK_LINK(post_config)
                     APR_HOOK_LINK(on_shutdown) APR_HOOK_LINK(conn_context)
                         APR_HOOK_LINK(conn_state) APR_HOOK_LINK(pre_connection)
                             APR_HOOK_LINK(process_connection)
-                                APR_HOOK_LINK(expect))
+                                APR_HOOK_LINK(expect)
+                                    APR_HOOK_LINK(log_transaction)
+                                        APR_HOOK_LINK(reopen_logs))
 
 APR_IMPLEMENT_EXTERNAL_HOOK_RUN_ALL(weft, WEFT, int, test_config,
                                     (apr_pool_t * pconf, apr_pool_t *ptemp,
@@ -42,3 +44,9 @@ APR_IMPLEMENT_EXTERNAL_HOOK_RUN_FIRST(weft, WEFT, int, process_connection,
 APR_IMPLEMENT_EXTERNAL_HOOK_RUN_FIRST(weft, WEFT, int, expect,
                                       (weft_request_t * r, const char *value),
                                       (r, value), WEFT_DECLINED)
+
+APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, log_transaction,
+                                 (weft_request_t * r), (r))
+
+APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, reopen_logs, (weft_server_t * s),
+                                 (s))

@@ -476,6 +476,11 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     r->pool = c->req_pool;
     r->headers = apr_table_make(r->pool, 16);
     r->trailers = apr_table_make(r->pool, 2);
+    r->start = t0;
+    weft_rw_init(&r->rw, r);
+    /* The caller gets the request even when it is refused: the access
+     * log records what is known of it. */
+    *out = r;
     c->parsing = r;
     c->field = c->value = NULL;
     c->field_len = c->value_len = c->field_cap = c->value_cap = 0;
@@ -527,7 +532,5 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     if (r->body == BODY_READING)
         llhttp_resume(&c->parser);
     r->ctx = weft_ctx_with_cancel(weft_conn_ctx(c), r->pool);
-    weft_rw_init(&r->rw, r);
-    *out = r;
     return READ_OK;
 }

@@ -93,6 +93,21 @@ WEFT_DECLARE(weft_conn_t *) weft_req_conn(const weft_request_t *r)
     return r->conn;
 }
 
+WEFT_DECLARE(apr_time_t) weft_req_start(const weft_request_t *r)
+{
+    return r->start;
+}
+
+WEFT_DECLARE(int) weft_req_status(const weft_request_t *r)
+{
+    return r->rw.status;
+}
+
+WEFT_DECLARE(apr_off_t) weft_req_bytes_sent(const weft_request_t *r)
+{
+    return r->rw.body_sent;
+}
+
 WEFT_DECLARE(weft_rw_t *) weft_req_rw(weft_request_t *r)
 {
     return &r->rw;

@@ -6,6 +6,7 @@
  * Date, and header and body leaving together in one writev.
  */
 #include <apr_lib.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 #include <stdio.h>
 #include <string.h>
@@ -460,6 +461,7 @@ static apr_status_t chunk_write(weft_rw_t *w, const char *p, apr_size_t n,
 {
     struct iovec iov[5];
     char size_line[24];
+    apr_status_t rv;
     int k = 0;
 
     if (!w->header_sent) {
@@ -491,7 +493,114 @@ static apr_status_t chunk_write(weft_rw_t *w, const char *p, apr_size_t n,
     }
     if (k == 0)
         return APR_SUCCESS;
-    return weft_conn_writev(w->conn, iov, k);
+    rv = weft_conn_writev(w->conn, iov, k);
+    if (rv == APR_SUCCESS && !is_head(w->req))
+        w->body_sent += (apr_off_t)n;
+    return rv;
+}
+
+/*
+ * A region of an open file as body bytes, without copying them through
+ * user space when the transport can (sendfile(2) for plain TCP).  The
+ * header and any buffered output go first; chunked framing, if chosen,
+ * wraps the region as one chunk.  A file that turns out shorter than len
+ * (it shrank) ends the response: nothing more is sent, the connection
+ * closes, and WEFT_EFILESHRANK says so.
+ */
+WEFT_DECLARE(apr_status_t)
+weft_rw_send_file(weft_rw_t *w, apr_file_t *f, apr_off_t offset, apr_off_t len)
+{
+    weft_conn_t *c = w->conn;
+    weft_transport_t *t = c->transport;
+    apr_os_file_t fd;
+    apr_status_t rv;
+
+    if (c->hijacked)
+        return WEFT_EHIJACKED;
+    if (w->aborted)
+        return WEFT_EABORTED;
+    if (c->werr != APR_SUCCESS)
+        return c->werr;
+    weft_rw_disable_continue(w);
+    if (!w->wrote_header)
+        weft_rw_write_header(w, 200);
+    if (len <= 0)
+        return APR_SUCCESS;
+    if (!weft_status_allows_body(w->status))
+        return WEFT_ENOBODY;
+    if (w->content_length != -1 && w->written + len > w->content_length)
+        return WEFT_ECONTENTLENGTH;
+    /* What is buffered goes first, and so does the header: the framing is
+     * decided before the file's bytes leave. */
+    if (w->buflen > 0 || !w->header_sent) {
+        rv = chunk_write(w, w->buf, w->buflen, 0);
+        w->buflen = 0;
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    w->written += len;
+    if (is_head(w->req))
+        return APR_SUCCESS;
+    if (w->chunking) {
+        char line[24];
+        struct iovec iov;
+        iov.iov_base = line;
+        iov.iov_len = (size_t)apr_snprintf(line, sizeof(line),
+                                           "%" APR_UINT64_T_HEX_FMT "\r\n",
+                                           (apr_uint64_t)len);
+        rv = weft_conn_writev(c, &iov, 1);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    apr_os_file_get(&fd, f);
+    while (len > 0) {
+        apr_size_t sent = 0;
+        if (t->ops->sendfile != NULL) {
+            rv = t->ops->sendfile(t, fd, offset, (apr_size_t)len, &sent,
+                                  c->write_deadline);
+        } else {
+            /* A transport that must see the bytes (TLS): through a
+             * buffer, in pieces. */
+            char buf[16384];
+            apr_size_t n =
+                len < (apr_off_t)sizeof(buf) ? (apr_size_t)len : sizeof(buf);
+            struct iovec iov;
+            rv = apr_file_seek(f, APR_SET, &offset);
+            if (rv == APR_SUCCESS)
+                rv = apr_file_read(f, buf, &n);
+            if (rv == APR_EOF)
+                rv = APR_SUCCESS, n = 0;
+            if (rv == APR_SUCCESS && n > 0) {
+                iov.iov_base = buf;
+                iov.iov_len = n;
+                rv = weft_conn_writev(c, &iov, 1);
+                sent = rv == APR_SUCCESS ? n : 0;
+            }
+        }
+        if (rv != APR_SUCCESS) {
+            if (c->werr == APR_SUCCESS)
+                c->werr = rv;
+            return rv;
+        }
+        if (sent == 0) {
+            /* The file shrank: what went out is correct, the rest cannot
+             * be, so the response ends here and the connection closes. */
+            weft_log(WEFT_LOG_DEBUG, 0, "%s: file shorter than announced",
+                     c->remote);
+            w->aborted = 1;
+            return WEFT_EFILESHRANK;
+        }
+        w->body_sent += (apr_off_t)sent;
+        offset += (apr_off_t)sent;
+        len -= (apr_off_t)sent;
+    }
+    if (w->chunking) {
+        struct iovec iov;
+        iov.iov_base = "\r\n";
+        iov.iov_len = 2;
+        return weft_conn_writev(c, &iov, 1);
+    }
+    return APR_SUCCESS;
 }
 
 /* ---- 100-continue --------------------------------------------------------- */
@@ -740,8 +849,8 @@ int weft_rw_should_reuse(weft_rw_t *w)
  * byte: "HTTP/1.1 CODE TEXT[: reason]" with a text/plain body repeating
  * the status line's text (or a body of its own), then the close.
  */
-void weft_send_error(weft_conn_t *c, int code, const char *reason,
-                     const char *body)
+void weft_send_error(weft_conn_t *c, weft_request_t *r, int code,
+                     const char *reason, const char *body)
 {
     char buf[512];
     const char *text = weft_status_text(code);
@@ -765,5 +874,9 @@ void weft_send_error(weft_conn_t *c, int code, const char *reason,
                          code, text, code, text);
     iov.iov_base = buf;
     iov.iov_len = (size_t)n;
-    weft_conn_writev(c, &iov, 1);
+    if (weft_conn_writev(c, &iov, 1) == APR_SUCCESS && r != NULL) {
+        /* For the access log: what was answered. */
+        r->rw.status = code;
+        r->rw.body_sent = (apr_off_t)strlen(strstr(buf, "\r\n\r\n") + 4);
+    }
 }

@@ -124,6 +124,14 @@ static int wait_next(weft_conn_t *c)
     return rv == APR_SUCCESS;
 }
 
+/* Counts an answered request and runs the access-log hook on it. */
+static void log_request(weft_server_t *s, weft_request_t *r)
+{
+    atomic_fetch_add(&s->requests, 1);
+    atomic_fetch_add(&s->bytes_sent, (apr_uint64_t)r->rw.body_sent);
+    weft_run_log_transaction(r);
+}
+
 static int keep_alives(weft_server_t *s)
 {
     return s->conf->keep_alive && !atomic_load(&s->shutting_down);
@@ -152,7 +160,8 @@ void weft_conn_serve(weft_conn_t *c)
         if (res == READ_REFUSED) {
             weft_log(WEFT_LOG_DEBUG, 0, "%s: request refused with %d",
                      c->remote, c->err_code);
-            weft_send_error(c, c->err_code, c->err_reason, c->err_body);
+            weft_send_error(c, r, c->err_code, c->err_reason, c->err_body);
+            log_request(s, r);
             if (c->err_code == 431)
                 close_write_and_wait(c);
             break;
@@ -182,7 +191,7 @@ void weft_conn_serve(weft_conn_t *c)
             break; /* Go's ErrAbortHandler: close, send nothing more */
         weft_rw_finish(w);
         c->write_deadline = 0;
-        atomic_fetch_add(&s->requests, 1);
+        log_request(s, r);
         if (!weft_rw_should_reuse(w)) {
             if (w->body_limit_hit || (r->body_closed && r->body != BODY_NONE))
                 close_write_and_wait(c);

@@ -20,6 +20,7 @@ WEFT_DECLARE(apr_status_t) weft_server_serve(weft_server_t *s)
     if (s->serving)
         return APR_EINVAL;
     s->serving = 1;
+    s->start_time = apr_time_now();
     s->mpm = strcmp(s->conf->mpm, "worker") == 0 ? &weft_mpm_worker
                                                  : &weft_mpm_thread;
     rv = weft_watch_start(s);
@@ -238,4 +239,25 @@ WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state)
 WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s)
 {
     return atomic_load(&((weft_server_t *)s)->requests);
+}
+
+WEFT_DECLARE(apr_uint64_t) weft_server_bytes_sent(const weft_server_t *s)
+{
+    return atomic_load(&((weft_server_t *)s)->bytes_sent);
+}
+
+WEFT_DECLARE(apr_time_t) weft_server_start_time(const weft_server_t *s)
+{
+    return s->start_time;
+}
+
+WEFT_DECLARE(void) weft_server_reopen_logs(weft_server_t *s)
+{
+    apr_status_t rv = weft_log_open(s->conf->error_log);
+
+    if (rv != APR_SUCCESS)
+        weft_log_error(WEFT_LOG_ERR, rv, "cannot reopen the error log %s",
+                       s->conf->error_log);
+    weft_run_reopen_logs(s);
+    weft_log_error(WEFT_LOG_NOTICE, 0, "logs reopened");
 }

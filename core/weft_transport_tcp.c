@@ -1,9 +1,11 @@
 /*
- * weft_transport_tcp.c -- the plain TCP transport: recv/sendmsg with
- * MSG_DONTWAIT, waiting through weft_wait_fd under the deadline, so the
- * socket may stay in blocking mode and any thread may shutdown(2) it.
+ * weft_transport_tcp.c -- the plain TCP transport: non-blocking
+ * recv/sendmsg/sendfile, waiting through weft_wait_fd (the MPM's
+ * primitive) under the deadline; any thread may shutdown(2) the socket to
+ * wake its owner.
  */
 #include <errno.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +108,35 @@ static apr_status_t tcp_writev(weft_transport_t *t, const struct iovec *iov,
     return APR_SUCCESS;
 }
 
+/* sendfile(2) rather than apr_socket_sendfile: APR waits in its own poll,
+ * and every wait here must go through the MPM's primitive. */
+static apr_status_t tcp_sendfile(weft_transport_t *t, int fd, apr_off_t offset,
+                                 apr_size_t len, apr_size_t *sent,
+                                 apr_time_t deadline)
+{
+    off_t off = (off_t)offset;
+
+    *sent = 0;
+    if (expired(deadline))
+        return APR_TIMEUP;
+    for (;;) {
+        ssize_t n = sendfile(t->fd, fd, &off, len);
+        apr_status_t rv;
+
+        if (n >= 0) {
+            *sent = (apr_size_t)n; /* 0: the file ends before offset */
+            return APR_SUCCESS;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return APR_FROM_OS_ERROR(errno);
+        rv = weft_wait_fd(t->fd, WEFT_WAIT_WRITE, deadline);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+}
+
 static int tcp_alive(weft_transport_t *t)
 {
     char b;
@@ -142,6 +173,7 @@ static const weft_transport_ops_t tcp_ops = {
     .read = tcp_read,
     .wait_readable = tcp_wait_readable,
     .writev = tcp_writev,
+    .sendfile = tcp_sendfile,
     .alive = tcp_alive,
     .shutdown = tcp_shutdown,
     .close_write = tcp_close_write,

@@ -90,6 +90,22 @@ APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, int, expect,
                           (weft_request_t * r, const char *value))
 
 /*
+ * log_transaction -- VOID, on the owner thread once a response is
+ * complete (or the request was refused before a handler ran, with what is
+ * known of it: method, target and protocol may be NULL).  Connections that
+ * never sent a request are not logged.  Must not block on I/O for long:
+ * this thread serves the connection's next request.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, log_transaction,
+                          (weft_request_t * r))
+
+/*
+ * reopen_logs -- VOID, on the signal thread on SIGUSR1 (logrotate), after
+ * the error log was reopened.  Reopen what you write to.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, reopen_logs, (weft_server_t * s))
+
+/*
  * on_shutdown -- VOID (every function runs), on the thread that started the
  * shutdown or close, after listeners stop accepting (Go's
  * RegisterOnShutdown).  Must not block: start the work and return.

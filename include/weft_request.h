@@ -25,6 +25,7 @@ extern "C" {
 #define WEFT_ECONTENTLENGTH (APR_OS_START_USERERR + 6) /* ErrContentLength */
 #define WEFT_EABORTED (APR_OS_START_USERERR + 7)       /* after weft_rw_abort */
 #define WEFT_EUNEXPECTEDEOF (APR_OS_START_USERERR + 8) /* body cut short */
+#define WEFT_EFILESHRANK (APR_OS_START_USERERR + 9)    /* weft_rw_send_file */
 
 WEFT_DECLARE(const char *) weft_req_method(const weft_request_t *r);
 /* The request-target exactly as sent (Go's RequestURI). */
@@ -91,6 +92,13 @@ WEFT_DECLARE(weft_rw_t *) weft_req_rw(weft_request_t *r);
 /* Closes the body: later reads return WEFT_EBODYCLOSED.  The server still
  * drains what is left (up to 256 KiB) to keep the connection. */
 WEFT_DECLARE(void) weft_req_body_close(weft_request_t *r);
+
+/* For logging (mostly once the response is done): when the request's
+ * first byte was read, the final status sent (0 if none), and the body
+ * bytes sent on the wire. */
+WEFT_DECLARE(apr_time_t) weft_req_start(const weft_request_t *r);
+WEFT_DECLARE(int) weft_req_status(const weft_request_t *r);
+WEFT_DECLARE(apr_off_t) weft_req_bytes_sent(const weft_request_t *r);
 
 /* The request context: cancelled when the client goes away, when the
  * connection ends, and after the handler returns. */

@@ -14,6 +14,7 @@
 #ifndef WEFT_RESPONSE_H
 #define WEFT_RESPONSE_H
 
+#include <apr_file_io.h>
 #include <apr_tables.h>
 
 #include "weft_common.h"
@@ -53,6 +54,17 @@ weft_rw_write(weft_rw_t *w, const void *data, apr_size_t n);
 WEFT_DECLARE(apr_status_t) weft_rw_puts(weft_rw_t *w, const char *s);
 WEFT_DECLARE(apr_status_t)
 weft_rw_printf(weft_rw_t *w, const char *fmt, ...) WEFT_PRINTF(2, 3);
+
+/*
+ * Sends len bytes of f from offset as body (Go's ServeContent path through
+ * io.Copy to a TCPConn's ReadFrom): with sendfile(2) where the transport
+ * allows, under the write deadline, so a large file costs no user-space
+ * copies.  Set Content-Length first for a length-framed response.  A file
+ * that proves shorter than len ends the response and the connection
+ * (WEFT_EFILESHRANK); the bytes sent before are correct.
+ */
+WEFT_DECLARE(apr_status_t)
+weft_rw_send_file(weft_rw_t *w, apr_file_t *f, apr_off_t offset, apr_off_t len);
 
 /* Sends what is buffered now (Go's Flush): the header if not yet sent,
  * then the buffered body as a chunk. */

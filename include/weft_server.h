@@ -145,6 +145,13 @@ weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout);
  * requests served, and connections accepted: atomic reads, any thread. */
 WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state);
 WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s);
+/* Response body bytes sent, and when serving started (for uptime). */
+WEFT_DECLARE(apr_uint64_t) weft_server_bytes_sent(const weft_server_t *s);
+WEFT_DECLARE(apr_time_t) weft_server_start_time(const weft_server_t *s);
+
+/* SIGUSR1 (logrotate): reopens the error log and runs reopen_logs.  The
+ * signal thread, or any thread. */
+WEFT_DECLARE(void) weft_server_reopen_logs(weft_server_t *s);
 
 /* Releases everything the server holds (listeners, pid file, pool). */
 WEFT_DECLARE(void) weft_server_destroy(weft_server_t *s);

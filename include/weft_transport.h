@@ -38,6 +38,12 @@ typedef struct weft_transport_ops_t {
     apr_status_t (*writev)(weft_transport_t *t, const struct iovec *iov,
                            int iovcnt, apr_size_t *written,
                            apr_time_t deadline);
+    /* Optional (NULL: the core copies through a buffer): sends up to len
+     * bytes of file fd from offset without a user-space copy, waiting as
+     * needed; *sent is what went (0 at the file's end). */
+    apr_status_t (*sendfile)(weft_transport_t *t, int fd, apr_off_t offset,
+                             apr_size_t len, apr_size_t *sent,
+                             apr_time_t deadline);
     /* The disconnect watcher's question, asked from its own thread while
      * the owner runs a handler: 1 if the peer has sent data (pipelined;
      * never consumed), 0 if nothing is pending, -1 if the peer closed,
