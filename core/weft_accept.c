@@ -18,6 +18,7 @@
 typedef struct weft_accepter_t {
     weft_server_t *server; /* immutable */
     apr_socket_t *sock;    /* immutable; closed after the thread ends */
+    const weft_listen_t *listen; /* immutable: its Listen line */
     int fd;                /* immutable */
     pthread_t thread;
     int started; /* main thread only */
@@ -59,9 +60,9 @@ static int temporary(int err)
            err == EPERM || err == ETIMEDOUT;
 }
 
-static void serve_accepted(weft_server_t *s, int fd)
+static void serve_accepted(weft_server_t *s, const weft_listen_t *l, int fd)
 {
-    weft_conn_t *c = weft_conn_create(s, fd);
+    weft_conn_t *c = weft_conn_create(s, l, fd);
     weft_ctx_t *ctx;
 
     if (c == NULL) {
@@ -99,7 +100,7 @@ static void *accept_main(void *arg)
         fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             delay = 0;
-            serve_accepted(s, fd);
+            serve_accepted(s, a->listen, fd);
             continue;
         }
         err = errno;
@@ -140,6 +141,7 @@ apr_status_t weft_accept_start(weft_server_t *s)
         memset(a, 0, sizeof(*a));
         a->server = s;
         a->sock = APR_ARRAY_IDX(s->listeners, i, apr_socket_t *);
+        a->listen = &APR_ARRAY_IDX(s->conf->listens, i, weft_listen_t);
         apr_os_sock_get(&fd, a->sock);
         a->fd = fd;
         rc = pthread_create(&a->thread, NULL, accept_main, a);

@@ -133,7 +133,8 @@ static void conn_free(weft_conn_t *c)
 }
 
 /* On the listener thread, right after accept. */
-weft_conn_t *weft_conn_create(weft_server_t *s, int fd)
+weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l,
+                              int fd)
 {
     weft_conn_t *c = conn_get(s);
     struct sockaddr_storage ss;
@@ -142,6 +143,7 @@ weft_conn_t *weft_conn_create(weft_server_t *s, int fd)
     if (c == NULL)
         return NULL;
     c->fd = fd;
+    c->listen = l;
     c->id = atomic_fetch_add(&s->next_conn_id, 1) + 1;
     len = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
@@ -258,6 +260,11 @@ WEFT_DECLARE(const char *) weft_conn_remote(const weft_conn_t *c)
 WEFT_DECLARE(const char *) weft_conn_local(const weft_conn_t *c)
 {
     return c->local;
+}
+
+WEFT_DECLARE(const weft_listen_t *) weft_conn_listen(const weft_conn_t *c)
+{
+    return c->listen;
 }
 
 WEFT_DECLARE(weft_server_t *) weft_conn_server(const weft_conn_t *c)

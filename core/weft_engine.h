@@ -105,6 +105,7 @@ struct weft_conn_t {
     apr_pool_t *pool; /* connection lifetime */
     apr_uint64_t id;
     int fd;
+    const weft_listen_t *listen; /* the Listen line it came through */
     char remote[WEFT_ADDR_LEN];
     char local[WEFT_ADDR_LEN];
     weft_ctx_t *ctx;      /* conn_context's result; cancel: any thread */
@@ -190,7 +191,8 @@ extern const weft_mpm_t weft_mpm_thread;
 extern const weft_mpm_t weft_mpm_worker;
 
 /* weft_conn.c */
-weft_conn_t *weft_conn_create(weft_server_t *s, int fd);
+weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l,
+                              int fd);
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
 void weft_conn_release(weft_conn_t *c);
 void weft_conn_kill(weft_conn_t *c);

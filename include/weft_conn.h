@@ -6,6 +6,7 @@
 #define WEFT_CONN_H
 
 #include "weft_common.h"
+#include "weft_server.h"
 #include "weft_transport.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,9 @@ WEFT_DECLARE(apr_uint64_t) weft_conn_id(const weft_conn_t *c);
 WEFT_DECLARE(const char *) weft_conn_remote(const weft_conn_t *c); /* ip:port */
 WEFT_DECLARE(const char *) weft_conn_local(const weft_conn_t *c);
 WEFT_DECLARE(weft_server_t *) weft_conn_server(const weft_conn_t *c);
+/* The Listen line the connection came through (its tls flag tells a TLS
+ * module which connections are its own). */
+WEFT_DECLARE(const weft_listen_t *) weft_conn_listen(const weft_conn_t *c);
 /* The connection's pool: cleared when the connection closes.  Owner
  * thread (and the conn_context hook, before the owner starts). */
 WEFT_DECLARE(apr_pool_t *) weft_conn_pool(const weft_conn_t *c);
