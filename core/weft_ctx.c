@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "weft_core.h"
 
@@ -60,9 +61,10 @@ struct weft_ctx_t {
     weft_ctx_t *children;     /* guarded by mu; NULL once done */
     weft_ctx_after_t *afters; /* guarded by mu: pending, oldest first */
     weft_ctx_after_t *afters_tail; /* guarded by mu */
-    unsigned inflight; /* guarded by mu: claimed, fn not yet returned */
-    unsigned waiters;  /* guarded by mu: threads inside weft_ctx_wait */
-    int dying;         /* guarded by mu: the pool cleanup is waiting */
+    unsigned inflight;       /* guarded by mu: claimed, fn not yet returned */
+    unsigned waiters;        /* guarded by mu: threads inside weft_ctx_wait */
+    int dying;               /* guarded by mu: the pool cleanup is waiting */
+    struct ctx_timer *timer; /* guarded by timer_mu: armed for the deadline */
 };
 
 /*
@@ -83,6 +85,122 @@ typedef struct batch_t {
 } batch_t;
 
 static _Thread_local batch_t *running_batches; /* this thread's, innermost */
+
+/*
+ * Deadlines are observed lazily (observe below), which covers done, cause
+ * and wait; but an after-cancel callback must run when the deadline
+ * passes even if nobody looks.  Deadline owners with callbacks are armed
+ * on one timer thread for the process (Go's runtime timer), started on
+ * first use.  Entries are malloc'd, not pool memory, so the thread can
+ * drop one whose context went away while it was firing it.
+ */
+typedef struct ctx_timer {
+    weft_ctx_t *ctx;        /* guarded by timer_mu; NULL once ctx is gone */
+    apr_time_t when;        /* immutable */
+    int busy;               /* guarded by timer_mu: being fired */
+    pthread_t firer;        /* guarded by timer_mu: who fires it */
+    struct ctx_timer *next; /* guarded by timer_mu: sorted by when */
+} ctx_timer_t;
+
+static pthread_mutex_t timer_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cond; /* the earliest entry changed; or idle */
+static ctx_timer_t *timers;       /* guarded by timer_mu */
+static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+
+static void cancel(weft_ctx_t *c, apr_status_t cause, int remove);
+
+static void *timer_main(void *arg)
+{
+    pthread_mutex_lock(&timer_mu);
+    for (;;) {
+        ctx_timer_t *t = timers;
+        weft_ctx_t *c;
+
+        if (t == NULL || t->when > apr_time_now()) {
+            weft_wait_cond(&timer_cond, &timer_mu, t != NULL ? t->when : 0);
+            continue;
+        }
+        timers = t->next;
+        t->busy = 1;
+        t->firer = pthread_self();
+        c = t->ctx;
+        pthread_mutex_unlock(&timer_mu);
+        cancel(c, WEFT_CTX_DEADLINE, 1);
+        pthread_mutex_lock(&timer_mu);
+        /* A callback may have cleared c's pool: then t->ctx is NULL and c
+         * must not be touched. */
+        if (t->ctx != NULL)
+            t->ctx->timer = NULL;
+        t->busy = 0;
+        pthread_cond_broadcast(&timer_cond);
+        free(t);
+    }
+    return NULL;
+}
+
+static void timer_start(void)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+
+    weft_cond_init(&timer_cond);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, timer_main, NULL) != 0)
+        weft_log_error(WEFT_LOG_ERR, 0,
+                       "no context timer thread: deadline callbacks run only "
+                       "when the deadline is observed");
+    pthread_attr_destroy(&attr);
+}
+
+/* Arms c (a deadline owner) so its deadline cancels it on time. */
+static void timer_arm(weft_ctx_t *c)
+{
+    ctx_timer_t *t, **pp;
+
+    pthread_once(&timer_once, timer_start);
+    pthread_mutex_lock(&timer_mu);
+    if (c->timer == NULL && (t = malloc(sizeof(*t))) != NULL) {
+        t->ctx = c;
+        t->when = c->deadline;
+        t->busy = 0;
+        for (pp = &timers; *pp != NULL && (*pp)->when <= t->when;
+             pp = &(*pp)->next)
+            ;
+        t->next = *pp;
+        *pp = t;
+        c->timer = t;
+        if (timers == t)
+            pthread_cond_broadcast(&timer_cond);
+    }
+    pthread_mutex_unlock(&timer_mu);
+}
+
+/* The pool cleanup's part: c leaves the timer list, waiting out a firing
+ * on another thread (c must outlive it); a firing on this thread (a
+ * callback clearing c's own pool) is left to drop the entry itself. */
+static void timer_disarm(weft_ctx_t *c)
+{
+    ctx_timer_t *t, **pp;
+
+    pthread_mutex_lock(&timer_mu);
+    while ((t = c->timer) != NULL && t->busy &&
+           !pthread_equal(t->firer, pthread_self()))
+        weft_wait_cond(&timer_cond, &timer_mu, 0);
+    if (t != NULL) {
+        if (t->busy) {
+            t->ctx = NULL;
+        } else {
+            for (pp = &timers; *pp != NULL && *pp != t; pp = &(*pp)->next)
+                ;
+            if (*pp == t)
+                *pp = t->next;
+            free(t);
+        }
+        c->timer = NULL;
+    }
+    pthread_mutex_unlock(&timer_mu);
+}
 
 static apr_status_t load_cause(weft_ctx_t *c)
 {
@@ -265,6 +383,8 @@ static apr_status_t ctx_cleanup(void *data)
 
     cancel(c, WEFT_CTX_CANCELED, 0);
     detach(c);
+    if (c->deadline_owner == c)
+        timer_disarm(c);
     if (running_batches != NULL)
         run_queued_here(c);
     pthread_mutex_lock(&c->mu);
@@ -460,6 +580,10 @@ weft_ctx_after(weft_ctx_t *c, void (*fn)(void *data), void *data)
     a->state = AFTER_PENDING;
     a->next = NULL;
     a->run_next = NULL;
+    /* A callback under a deadline must run when it passes, looked at or
+     * not: arm the timer for the context that owns the deadline. */
+    if (c->deadline != 0)
+        timer_arm(c->deadline_owner);
     pthread_mutex_lock(&c->mu);
     if (atomic_load_explicit(&c->cause, memory_order_relaxed) != 0) {
         pthread_mutex_unlock(&c->mu);

@@ -39,8 +39,10 @@ weft_ctx_with_cancel(weft_ctx_t *parent, apr_pool_t *p);
  * A child that is also cancelled, with cause WEFT_CTX_DEADLINE, once
  * deadline (absolute, apr_time_now() clock) passes.  The deadline is the
  * earlier of its own and its parent's.  Expiry is observed by every
- * function below and by weft_ctx_wait without a timer thread; after-cancel
- * callbacks of a deadline context run when the expiry is first observed.
+ * function below and by weft_ctx_wait; when after-cancel callbacks are
+ * registered under a deadline, one process-wide timer thread cancels the
+ * context when it passes, so they run on time (on that thread) even if
+ * nobody looks.
  */
 WEFT_DECLARE(weft_ctx_t *)
 weft_ctx_with_deadline(weft_ctx_t *parent, apr_pool_t *p, apr_time_t deadline);
