@@ -205,7 +205,9 @@ void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
     }
     if (st != WEFT_STATE_NEW)
         atomic_fetch_sub(&s->counts[old & 0xff], 1);
-    if (st != WEFT_STATE_HIJACKED && st != WEFT_STATE_CLOSED)
+    /* Hijacked connections are counted until their new owner closes them
+     * (weft_hijack_close); closed ones are not counted at all. */
+    if (st != WEFT_STATE_CLOSED)
         atomic_fetch_add(&s->counts[st], 1);
     weft_run_conn_state(c, st);
 }

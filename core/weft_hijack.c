@@ -3,6 +3,7 @@
  * flush, clear deadlines, leave the disconnect watch, mark it hijacked so
  * the serve loop lets go; the registry of hijacked connections that
  * Shutdown tells and waits for; freeing it when the new owner closes.
+ * Also a protocol module's claim of a fresh connection (Go's TLSNextProto).
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +45,62 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
     return APR_SUCCESS;
 }
 
+/*
+ * Go's setState(rwc, ..., skipHooks) for a claimed connection: the packed
+ * word, the live set and the per-state counts as weft_conn_set_state keeps
+ * them, and the hijacked registry, in one critical section; no conn_state
+ * hook runs.
+ */
+static void claim_quietly(weft_conn_t *c)
+{
+    weft_server_t *s = c->server;
+    apr_uint64_t now = (apr_uint64_t)apr_time_sec(apr_time_now());
+    apr_uint64_t old =
+        atomic_exchange(&c->state, (now << 8) | WEFT_STATE_HIJACKED);
+
+    c->hijacked = 1;
+    c->hj_fn = NULL;
+    c->hj_told = 0;
+    pthread_mutex_lock(&s->mu);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (s->live == c)
+        s->live = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nlive--;
+    c->hj_prev = NULL;
+    c->hj_next = s->hijacked;
+    if (s->hijacked != NULL)
+        s->hijacked->hj_prev = c;
+    s->hijacked = c;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+    atomic_fetch_sub(&s->counts[old & 0xff], 1);
+}
+
+WEFT_DECLARE(apr_status_t) weft_conn_claim(weft_conn_t *c, weft_hijack_t **out)
+{
+    weft_hijack_t *h;
+
+    if (c->hijacked)
+        return WEFT_EHIJACKED;
+    /* No handler ran, so the watcher never saw it; forget it anyway, as
+     * hijack does, so nothing of the watch outlives the claim. */
+    weft_watch_forget(c);
+    c->read_deadline = c->write_deadline = 0;
+    h = apr_pcalloc(c->pool, sizeof(*h));
+    h->transport = c->transport;
+    h->buffered = c->rbuf + c->rstart;
+    h->buffered_len = c->rend - c->rstart;
+    h->pool = c->pool;
+    h->conn = c;
+    claim_quietly(c);
+    *out = h;
+    return APR_SUCCESS;
+}
+
 WEFT_DECLARE(void)
 weft_hijack_on_shutdown(weft_hijack_t *h, void (*fn)(void *data), void *data)
 {
@@ -75,6 +132,7 @@ WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h)
     c->hj_fn = NULL;
     pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->mu);
+    atomic_fetch_sub(&s->counts[WEFT_STATE_HIJACKED], 1);
     c->transport->ops->close(c->transport);
     weft_conn_release(c);
 }
