@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "weft_reqline.h"
+#include "weft_http.h"
 
 /*
  * One table answers every per-byte question; bytes >= 0x80 are 0 in it
@@ -576,4 +577,30 @@ weft_rl_error_t weft_reqline_parse(apr_pool_t *p, const char *line,
     }
     *rl = out;
     return WEFT_RL_OK;
+}
+
+static int token_boundary(char b)
+{
+    return b == ' ' || b == ',' || b == '\t';
+}
+
+WEFT_DECLARE(int) weft_has_token(const char *v, const char *token)
+{
+    apr_size_t vn, tn, sp;
+
+    if (v == NULL || token == NULL)
+        return 0;
+    vn = strlen(v);
+    tn = strlen(token);
+    if (tn == 0 || tn > vn)
+        return 0;
+    for (sp = 0; sp + tn <= vn; sp++) {
+        if (sp > 0 && !token_boundary(v[sp - 1]))
+            continue;
+        if (sp + tn != vn && !token_boundary(v[sp + tn]))
+            continue;
+        if (strncasecmp(v + sp, token, tn) == 0)
+            return 1;
+    }
+    return 0;
 }

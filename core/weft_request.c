@@ -81,29 +81,6 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
     return 0;
 }
 
-static int has_token(const char *v, const char *token)
-{
-    apr_size_t tn = strlen(token);
-
-    while (*v != '\0') {
-        const char *end;
-        while (*v == ' ' || *v == '\t' || *v == ',')
-            v++;
-        end = v;
-        while (*end != '\0' && *end != ',')
-            end++;
-        {
-            const char *e = end;
-            while (e > v && is_ows(e[-1]))
-                e--;
-            if ((apr_size_t)(e - v) == tn && strncasecmp(v, token, tn) == 0)
-                return 1;
-        }
-        v = end;
-    }
-    return 0;
-}
-
 static int on_header_value_complete(llhttp_t *p)
 {
     weft_conn_t *c = p->data;
@@ -137,9 +114,9 @@ static int on_header_value_complete(llhttp_t *p)
     } else {
         apr_table_addn(r->headers, name, value);
         if (strcasecmp(name, "Connection") == 0) {
-            if (has_token(value, "close"))
+            if (weft_has_token(value, "close"))
                 r->wants_close = 1;
-            if (has_token(value, "keep-alive"))
+            if (weft_has_token(value, "keep-alive"))
                 r->wants10_keepalive = 1;
         } else if (strcasecmp(name, "Expect") == 0 && r->expect == NULL) {
             r->expect = value;

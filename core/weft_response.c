@@ -62,7 +62,8 @@ static void canonical_key(const char *k, apr_size_t n, char *out)
     out[n] = '\0';
 }
 
-/* Go's hasToken over a comma list. */
+/* A name in a comma-separated list (Go's foreachHeaderElement, for the
+ * Trailer declaration). */
 static int list_has(const char *v, const char *token)
 {
     apr_size_t tn = strlen(token);
@@ -377,9 +378,9 @@ static char *header_block(weft_rw_t *w, const char *p, apr_size_t plen,
     }
     if (w->chunking)
         exclude |= X_CONTENT_LENGTH;
-    if (w->close_after && (!keepalives || !list_has(conn_hdr, "close")) &&
+    if (w->close_after && (!keepalives || !weft_has_token(conn_hdr, "close")) &&
         !(w->status == 101 && apr_table_get(hdr, "Upgrade") != NULL &&
-          list_has(conn_hdr, "Upgrade"))) {
+          weft_has_token(conn_hdr, "Upgrade"))) {
         exclude |= X_CONNECTION;
         if (is11)
             set_conn = "close";

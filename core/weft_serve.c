@@ -193,7 +193,12 @@ void weft_conn_serve(weft_conn_t *c)
         c->write_deadline = 0;
         log_request(s, r);
         if (!weft_rw_should_reuse(w)) {
-            if (w->body_limit_hit || (r->body_closed && r->body != BODY_NONE))
+            /* Closing with request bytes unread would reset the
+             * connection and could cost the client our response: FIN
+             * first, then discard briefly (Go's closeWriteAndWait; for
+             * 100-continue, what Go's body close achieves). */
+            if (w->body_limit_hit ||
+                (r->body != BODY_NONE && (r->body_closed || w->continue_armed)))
                 close_write_and_wait(c);
             break;
         }

@@ -19,6 +19,13 @@ extern "C" {
  */
 WEFT_DECLARE(const char *) weft_status_text(int code);
 
+/*
+ * Go's hasToken: 1 when token (ASCII, compared case-insensitively) occurs
+ * in a header value v with a space, comma, tab or an end of v on each
+ * side ("Connection: keep-alive, Close", "Expect: foo 100-continue").
+ */
+WEFT_DECLARE(int) weft_has_token(const char *v, const char *token);
+
 /* Go's bodyAllowedForStatus: 0 for 1xx, 204 and 304. */
 WEFT_DECLARE(int) weft_status_allows_body(int code);
 

@@ -8,26 +8,6 @@
 
 #include "weft.h"
 
-/* Go's hasToken: a case-insensitive token in a comma-separated list. */
-static int has_token(const char *v, const char *token)
-{
-    apr_size_t tn = strlen(token);
-
-    while (*v != '\0') {
-        const char *end, *e;
-        while (*v == ' ' || *v == '\t' || *v == ',')
-            v++;
-        for (end = v; *end != '\0' && *end != ','; end++)
-            ;
-        for (e = end; e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-            ;
-        if ((apr_size_t)(e - v) == tn && strncasecmp(v, token, tn) == 0)
-            return 1;
-        v = end;
-    }
-    return 0;
-}
-
 /* The body, as the handler reads it: the first read asks the client for
  * it (a no-op once the response has started or the 100 went out). */
 static apr_status_t continue_read(weft_request_t *r, void *data, void *buf,
@@ -39,7 +19,7 @@ static apr_status_t continue_read(weft_request_t *r, void *data, void *buf,
 
 static int continue_expect(weft_request_t *r, const char *value)
 {
-    if (!has_token(value, "100-continue"))
+    if (!weft_has_token(value, "100-continue"))
         return WEFT_DECLINED;
     /* Go: HTTP/1.0 clients' expectation is ignored, and a request with no
      * body needs no 100. */
