@@ -109,7 +109,6 @@ const char *weft_module_hint(const char *directive);
 const weft_directive_entry_t *weft_directive_lookup(const weft_server_t *s,
                                                     const char *name);
 void weft_handlers_reset(void);
-const char *weft_handler_names(apr_pool_t *p);
 
 /* weft_wait.c: condition waits under an absolute apr_time_t deadline (0:
  * none), through the thread MPMs' primitive.  weft_cond_init makes a

@@ -56,7 +56,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* "a,b,c" sorted, or "none", for messages. */
-const char *weft_handler_names(apr_pool_t *p)
+WEFT_DECLARE(const char *) weft_handler_names(apr_pool_t *p)
 {
     apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
     apr_hash_index_t *hi;

@@ -177,9 +177,20 @@ WEFT_DECLARE(const char *) weft_req_pattern(const weft_request_t *r)
 WEFT_DECLARE(const char *)
 weft_req_path_value(const weft_request_t *r, const char *name)
 {
-    if (r->path_values == NULL)
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    int i;
+
+    if (r->path_values == NULL || name == NULL)
         return NULL;
-    return apr_table_get(r->path_values, name);
+    /* Wildcard names are case-sensitive ({a} and {A} differ, as in Go);
+     * apr_table_get is not. */
+    arr = apr_table_elts(r->path_values);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++)
+        if (strcmp(e[i].key, name) == 0)
+            return e[i].val;
+    return NULL;
 }
 
 WEFT_DECLARE(const apr_table_t *) weft_req_path_values(const weft_request_t *r)
@@ -196,5 +207,5 @@ weft_req_set_pattern(weft_request_t *r, const char *pattern, int n,
     r->pattern = apr_pstrdup(r->pool, pattern);
     r->path_values = apr_table_make(r->pool, n > 0 ? n : 1);
     for (i = 0; i < n; i++)
-        apr_table_set(r->path_values, names[i], values[i]);
+        apr_table_add(r->path_values, names[i], values[i]);
 }

@@ -85,6 +85,9 @@ weft_module_find(const weft_server_t *s, const char *name);
 WEFT_DECLARE(apr_status_t)
 weft_handler_register(const char *name, weft_handler_fn *fn);
 WEFT_DECLARE(weft_handler_fn *) weft_handler_find(const char *name);
+/* The registered handler names, sorted and joined by ',' ("none" when
+ * there is none), in p: for "no handler named X" messages. */
+WEFT_DECLARE(const char *) weft_handler_names(apr_pool_t *p);
 
 #ifdef __cplusplus
 }
