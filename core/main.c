@@ -66,12 +66,14 @@ static void version(void)
 }
 
 static weft_server_t *the_server; /* set before the signal thread starts */
+static int term_signals;          /* signal thread only: SIGTERM/SIGINT seen */
 
 /*
  * The signal thread's handler: the only place signals are acted on.
  * SIGTERM/SIGINT start Go's Shutdown with ShutdownTimeout (then Close);
  * SIGQUIT closes at once; a second signal of either kind during a
- * graceful stop closes.  The main thread waits for the stop to finish.
+ * graceful stop closes; SIGUSR1 reopens the logs.  The main thread
+ * waits for the stop to finish.
  */
 static int on_signal(int signum)
 {
@@ -80,9 +82,20 @@ static int on_signal(int signum)
     switch (signum) {
     case SIGTERM:
     case SIGINT:
+        if (term_signals++ > 0) {
+            /* Asked twice (Ctrl-C again): stop waiting for the drain. */
+            weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s again, closing",
+                           apr_signal_description_get(signum));
+            weft_server_stop(s, 0, 0);
+            return 0;
+        }
         weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, shutting down",
                        apr_signal_description_get(signum));
         weft_server_stop(s, 1, weft_server_config(s)->shutdown_timeout);
+        return 0;
+    case SIGUSR1:
+        /* logrotate moved the files: reopen them at their paths. */
+        weft_server_reopen_logs(s);
         return 0;
     case SIGQUIT:
         weft_log_error(WEFT_LOG_NOTICE, 0, "caught %s, closing",

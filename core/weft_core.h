@@ -77,6 +77,7 @@ struct weft_server_t {
     int accept_stopped;            /* listeners shut (once) */
     int stopping;                  /* a stop thread was started */
     int stop_close;                /* ...and it should close, not drain */
+    int closed;                    /* Close shut every connection */
     int done;                      /* shutdown or close finished */
     /* Atomics: read without the lock on hot paths. */
     _Atomic int shutting_down; /* Go's inShutdown */

@@ -153,6 +153,10 @@ struct weft_conn_t {
     void (*hj_fn)(void *data); /* weft_hijack_on_shutdown's, or NULL */
     void *hj_data;
     int hj_told; /* hj_fn ran */
+    /* Who still holds it: the hijacker until weft_hijack_close, and after
+     * weft_rw_hijack the serve loop too, until its handler has returned;
+     * the last to let go recycles it. */
+    int hj_holders;
 
     int handling; /* the handler is running (owner only) */
     /* The disconnect watch (weft_watch.c); guarded by watch_mu, which the
@@ -191,8 +195,7 @@ extern const weft_mpm_t weft_mpm_thread;
 extern const weft_mpm_t weft_mpm_worker;
 
 /* weft_conn.c */
-weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l,
-                              int fd);
+weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd);
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
 void weft_conn_release(weft_conn_t *c);
 void weft_conn_kill(weft_conn_t *c);
@@ -203,6 +206,8 @@ void weft_conn_free_all(weft_server_t *s);
 int weft_hijack_waited(weft_server_t *s);
 void weft_hijack_notify(weft_server_t *s);
 void weft_hijack_kill_waited(weft_server_t *s);
+/* The serve loop is done with a connection its handler hijacked. */
+void weft_hijack_let_go(weft_conn_t *c);
 
 /* weft_serve.c: the serve loop, on the owner thread. */
 void weft_conn_serve(weft_conn_t *c);

@@ -34,6 +34,9 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
     c->hj_fn = NULL;
     c->hj_told = 0;
     pthread_mutex_lock(&s->mu);
+    /* The serve loop still touches c after the handler returns, and the
+     * handler may close the hijacked connection before that. */
+    c->hj_holders = 2;
     c->hj_prev = NULL;
     c->hj_next = s->hijacked;
     if (s->hijacked != NULL)
@@ -70,6 +73,7 @@ static void claim_quietly(weft_conn_t *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     s->nlive--;
+    c->hj_holders = 1; /* the claimer only: the serve loop returns */
     c->hj_prev = NULL;
     c->hj_next = s->hijacked;
     if (s->hijacked != NULL)
@@ -134,7 +138,19 @@ WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h)
     pthread_mutex_unlock(&s->mu);
     atomic_fetch_sub(&s->counts[WEFT_STATE_HIJACKED], 1);
     c->transport->ops->close(c->transport);
-    weft_conn_release(c);
+    weft_hijack_let_go(c);
+}
+
+void weft_hijack_let_go(weft_conn_t *c)
+{
+    weft_server_t *s = c->server;
+    int last;
+
+    pthread_mutex_lock(&s->mu);
+    last = --c->hj_holders == 0;
+    pthread_mutex_unlock(&s->mu);
+    if (last)
+        weft_conn_release(c);
 }
 
 /* Under s->mu: hijacked connections Shutdown still waits for. */

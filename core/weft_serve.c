@@ -185,8 +185,11 @@ void weft_conn_serve(weft_conn_t *c)
                 weft_unwatch_conn(c);
         }
         weft_ctx_cancel(r->ctx, WEFT_CTX_CANCELED);
-        if (c->hijacked)
-            return; /* the hijacker owns the connection */
+        if (c->hijacked) {
+            /* The hijacker owns the connection, and may have closed it. */
+            weft_hijack_let_go(c);
+            return;
+        }
         if (w->aborted)
             break; /* Go's ErrAbortHandler: close, send nothing more */
         weft_rw_finish(w);

@@ -45,6 +45,13 @@ static int close_idle(weft_server_t *s, int *busy)
     int quiescent = 1;
 
     pthread_mutex_lock(&s->mu);
+    /* Go's Close forgets every connection it closes, so a Shutdown still
+     * polling finds none left: it does not wait for their handlers. */
+    if (s->closed) {
+        pthread_mutex_unlock(&s->mu);
+        *busy = 0;
+        return 1;
+    }
     /* Beyond Go: hijacked sessions that asked to be waited for. */
     *busy = weft_hijack_waited(s);
     if (*busy > 0)
@@ -113,9 +120,11 @@ WEFT_DECLARE(void) weft_server_close(weft_server_t *s)
     atomic_store(&s->shutting_down, 1);
     weft_accept_stop(s);
     pthread_mutex_lock(&s->mu);
+    s->closed = 1;
     for (c = s->live; c != NULL; c = c->next)
         weft_conn_kill(c);
     weft_hijack_kill_waited(s);
+    pthread_cond_broadcast(&s->changed); /* wakes a Shutdown's poll */
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -35,6 +35,9 @@ struct weft_watcher_t {
     /* Set while the thread sleeps with nothing to tick for: only then
      * does a new arrival need to wake it. */
     atomic_int sleeping;
+    /* Set by weft_watch_stop before its wake-up: a wake-up alone could be
+     * taken for an arrival's. */
+    atomic_int stop;
     /* Watcher thread only: the connections it keeps an eye on. */
     weft_conn_t *list;
 };
@@ -151,7 +154,7 @@ static void *watch_main(void *arg)
                 if (read(w->wakefd, &v, sizeof(v)) < 0) {
                     /* a stop races nothing: the counter was non-zero */
                 }
-                if (v == UINT64_MAX - 1)
+                if (atomic_load(&w->stop))
                     return NULL;
                 continue; /* a new arrival woke us: tick below */
             }
@@ -186,12 +189,15 @@ apr_status_t weft_watch_start(weft_server_t *s)
 void weft_watch_stop(weft_server_t *s)
 {
     weft_watcher_t *w = s->watcher;
-    apr_uint64_t stop = UINT64_MAX - 1;
+    apr_uint64_t one = 1;
 
     if (w == NULL)
         return;
-    if (write(w->wakefd, &stop, sizeof(stop)) < 0) {
-        /* the counter is zero when nobody wrote: cannot overflow */
+    /* The flag, then a wake-up like any other: the eventfd stays readable
+     * until the thread reads it, so the stop cannot be missed. */
+    atomic_store(&w->stop, 1);
+    if (write(w->wakefd, &one, sizeof(one)) < 0) {
+        /* only near the counter's maximum: readable anyway */
     }
     pthread_join(w->thread, NULL);
     close(w->epfd);
