@@ -92,6 +92,19 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out);
 WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h);
 
 /*
+ * Claims a connection for another protocol (Go's TLSNextProto), from a
+ * process_connection hook on the owner thread, before any request was
+ * read: like a hijack with no request.  The connection leaves the live set
+ * and its state becomes hijacked WITHOUT running the conn_state hook (Go's
+ * skipHooks); deadlines are cleared.  *out (transport, bytes already read:
+ * usually none) belongs to the caller, who must end with weft_hijack_close
+ * and may ask to be told of a shutdown with weft_hijack_on_shutdown.  The
+ * hook then returns anything but WEFT_DECLINED.  Fails with
+ * WEFT_EHIJACKED when the connection was already claimed or hijacked.
+ */
+WEFT_DECLARE(apr_status_t) weft_conn_claim(weft_conn_t *c, weft_hijack_t **out);
+
+/*
  * Beyond Go (golang/go#17721): asks Shutdown to tell this connection's
  * owner and to wait for it.  When a graceful shutdown starts, fn(data)
  * runs once on the shutdown thread (at once if one already started); it
