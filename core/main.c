@@ -230,6 +230,7 @@ int main(int argc, const char *const *argv, const char *const *env)
      * for (the contract): they die with the process.  When everything
      * finished within a moment, tear down cleanly instead. */
     if (!weft_server_quiesce(s, QUIESCE_WAIT)) {
+        weft_run_pre_exit(s);
         weft_log_error(WEFT_LOG_NOTICE, 0,
                        "weftd stopped (not waiting for handlers still "
                        "running or hijacked connections)");

@@ -172,7 +172,7 @@ void weft_hijack_notify(weft_server_t *s)
     for (;;) {
         void (*fn)(void *) = NULL;
         void *data = NULL;
-        weft_conn_t *c;
+        weft_conn_t *c, *told = NULL;
 
         pthread_mutex_lock(&s->mu);
         for (c = s->hijacked; c != NULL; c = c->hj_next) {
@@ -180,6 +180,10 @@ void weft_hijack_notify(weft_server_t *s)
                 c->hj_told = 1;
                 fn = c->hj_fn;
                 data = c->hj_data;
+                /* fn runs outside the lock and may race the owner's
+                 * weft_hijack_close: hold the connection until it returns. */
+                c->hj_holders++;
+                told = c;
                 break;
             }
         }
@@ -187,6 +191,7 @@ void weft_hijack_notify(weft_server_t *s)
         if (fn == NULL)
             return;
         fn(data);
+        weft_hijack_let_go(told);
     }
 }
 

@@ -11,7 +11,8 @@ APR_HOOK_STRUCT(APR_HOOK_LINK(test_config) APR_HOOK_LINK(post_config)
                             APR_HOOK_LINK(process_connection)
                                 APR_HOOK_LINK(expect)
                                     APR_HOOK_LINK(log_transaction)
-                                        APR_HOOK_LINK(reopen_logs))
+                                        APR_HOOK_LINK(reopen_logs)
+                                            APR_HOOK_LINK(pre_exit))
 
 APR_IMPLEMENT_EXTERNAL_HOOK_RUN_ALL(weft, WEFT, int, test_config,
                                     (apr_pool_t * pconf, apr_pool_t *ptemp,
@@ -50,3 +51,5 @@ APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, log_transaction,
 
 APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, reopen_logs, (weft_server_t * s),
                                  (s))
+
+APR_IMPLEMENT_EXTERNAL_HOOK_VOID(weft, WEFT, pre_exit, (weft_server_t * s), (s))

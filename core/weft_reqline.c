@@ -569,13 +569,15 @@ weft_rl_error_t weft_reqline_parse(apr_pool_t *p, const char *line,
         out.query = tgt + tg.qpos + 1;
     }
 
-    /* http1ServerSupportsRequest: 1.x, or the HTTP/2 preface line */
+    /* http1ServerSupportsRequest: 1.x, or the HTTP/2 preface line.  The
+     * line is well formed, so rl is filled either way (the access log
+     * records a 505's request line, as Go's Request has it). */
+    *rl = out;
     if (major != 1 &&
         !(major == 2 && minor == 0 && mlen == 3 &&
           memcmp(line, "PRI", 3) == 0 && tlen == 1 && tsrc[0] == '*')) {
         return WEFT_RL_UNSUPPORTED;
     }
-    *rl = out;
     return WEFT_RL_OK;
 }
 

@@ -47,7 +47,9 @@ typedef struct weft_reqline_t {
  * served, "PRI * HTTP/2.0" is accepted, anything else is 505); the target
  * is origin-form ("/..."), absolute-form ("scheme://host/..."), "*", or
  * for CONNECT authority-form; no control bytes; %XX escapes well formed.
- * Returns WEFT_RL_OK and fills rl, or the reason it was refused.
+ * Returns WEFT_RL_OK and fills rl, or the reason it was refused: rl is
+ * then untouched, except for WEFT_RL_UNSUPPORTED, where the line is well
+ * formed and rl is filled (only its version is refused).
  */
 weft_rl_error_t weft_reqline_parse(apr_pool_t *p, const char *line,
                                    apr_size_t len, weft_reqline_t *rl);

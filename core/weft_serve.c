@@ -186,12 +186,16 @@ void weft_conn_serve(weft_conn_t *c)
         }
         weft_ctx_cancel(r->ctx, WEFT_CTX_CANCELED);
         if (c->hijacked) {
-            /* The hijacker owns the connection, and may have closed it. */
+            /* The hijacker owns the connection, and may have closed it;
+             * this loop's hold keeps r and c valid until let_go. */
+            log_request(s, r);
             weft_hijack_let_go(c);
             return;
         }
-        if (w->aborted)
+        if (w->aborted) {
+            log_request(s, r); /* as Apache logs an aborted request */
             break; /* Go's ErrAbortHandler: close, send nothing more */
+        }
         weft_rw_finish(w);
         c->write_deadline = 0;
         log_request(s, r);

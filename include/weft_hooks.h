@@ -106,6 +106,14 @@ APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, log_transaction,
 APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, reopen_logs, (weft_server_t * s))
 
 /*
+ * pre_exit -- VOID, on the main thread when the process is about to exit
+ * without destroying the server (handlers still running or hijacked
+ * connections open die with it): flush buffered output now, since no
+ * pool cleanup will run.  Other threads may still be working.
+ */
+APR_DECLARE_EXTERNAL_HOOK(weft, WEFT, void, pre_exit, (weft_server_t * s))
+
+/*
  * on_shutdown -- VOID (every function runs), on the thread that started the
  * shutdown or close, after listeners stop accepting (Go's
  * RegisterOnShutdown).  Must not block: start the work and return.
