@@ -1,5 +1,6 @@
 ## conf/: the sample configuration, its paths filled in at build time and
-## installed to $(sysconfdir)/weft without overwriting a user's edits.
+## installed to $(sysconfdir)/weft without overwriting a user's edits; the
+## sample document root; the access log's directory.
 
 conf/weft.conf: $(top_srcdir)/conf/weft.conf.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) conf && sed \
@@ -14,11 +15,15 @@ noinst_DATA = conf/weft.conf
 CLEANFILES += conf/weft.conf
 EXTRA_DIST += conf/weft.conf.in
 
+htdocsdir = $(weftdatadir)/htdocs
+htdocs_DATA = conf/htdocs/index.html
+EXTRA_DIST += conf/htdocs/index.html
+
 install-data-local: install-conf
 uninstall-local: uninstall-conf
 
 install-conf: conf/weft.conf
-	$(MKDIR_P) $(DESTDIR)$(weftconfdir)
+	$(MKDIR_P) $(DESTDIR)$(weftconfdir) $(DESTDIR)$(weftlogdir)
 	if test -f $(DESTDIR)$(weftconfdir)/weft.conf; then \
 		$(INSTALL_DATA) conf/weft.conf $(DESTDIR)$(weftconfdir)/weft.conf.default; \
 	else \
