@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="build-essential autoconf automake libtool pkg-config \
 libapr1-dev libaprutil1-dev node-llhttp libssl-dev"
-test_pkgs="check python3 curl openssl clang-format"
+test_pkgs="check python3 curl openssl clang-format python3-websockets nodejs$(command -v npm >/dev/null || echo ' npm')" # NodeSource's nodejs bundles npm
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"

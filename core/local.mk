@@ -4,7 +4,9 @@ weftinclude_HEADERS += include/weft.h include/weft_common.h \
 	include/weft_config.h include/weft_hooks.h include/weft_log.h \
 	include/weft_module.h include/weft_server.h include/weft_ctx.h \
 	include/weft_wait.h include/weft_http.h include/weft_conn.h \
-	include/weft_transport.h include/weft_request.h include/weft_response.h
+	include/weft_transport.h include/weft_request.h include/weft_response.h \
+	include/weft_upgrade.h
+weftinclude_HEADERS += include/weft_tls.h
 noinst_HEADERS += core/weft_core.h core/weft_reqline.h core/weft_engine.h
 
 # Every core source, as a convenience library: libweft.so is this whole,

@@ -13,9 +13,24 @@
 # medians over the rounds, the ratios weft/nginx and weft/go, and PASS/FAIL
 # against the project's targets. See README.md beside this script.
 #
+# --scenario static-4k and static-100m measure static files instead: weftd
+# with mod_static (and mod_log's combined access log when it loads) against
+# nginx serving the same directory with its access log on in the same
+# format; static-4k counts requests/s for a 4 KiB file, static-100m MiB/s
+# for a 100 MiB one. --scenario static runs both, one after the other.
+#
+# --scenario tls-keepalive and tls-close measure HTTPS (mod_tls): weftd
+# and nginx with the same self-signed ECDSA P-256 certificate made by the
+# openssl command, TLS 1.3 only, the one ciphersuite TLS_AES_128_GCM_SHA256;
+# tls-keepalive counts keep-alive requests/s over HTTPS, tls-close new TLS
+# connections/s (every request says Connection: close, so each is a full
+# handshake). --scenario tls runs both.
+#
 # Usage: tests/bench/bench.sh [--quick] [--duration S] [--warmup S]
 #          [--rounds N] [--conns "16 64 256 1024"]
 #          [--servers "weft-thread weft-worker nginx go"]
+#          [--scenario hello|static-4k|static-100m|static|tls-keepalive|
+#                      tls-close|tls]
 #          [--weftd PATH] [--testapp PATH] [--keep]
 # Exit status: 0 every measured target met, 1 a target missed, 2 usage or
 # set-up error.
@@ -38,7 +53,13 @@ net/http on GET /hello with wrk -t1, keep-alive, on 127.0.0.1.
   --rounds N      interleaved rounds (default 3)
   --conns LIST    connection counts (default "16 64 256 1024")
   --servers LIST  servers among weft-thread weft-worker nginx go
-                  (default: all four)
+                  (default: all four; static scenarios: weft-thread nginx)
+  --scenario NAME hello (default): GET /hello; static-4k: a 4 KiB file,
+                  req/s, 64 conns by default; static-100m: a 100 MiB file,
+                  MiB/s, 8 conns by default; static: both static ones;
+                  tls-keepalive: /hello over HTTPS, keep-alive; tls-close:
+                  /hello over HTTPS with Connection: close (new TLS
+                  connections/s), both 64 conns by default; tls: both
   --weftd PATH    weftd to run (default: ./core/weftd of the build tree)
   --testapp PATH  mod_testapp.so (default: the one under the build tree's
                   tests/)
@@ -60,9 +81,9 @@ note() { printf '%s\n' "$*" >&2; }
 # ---------------------------------------------------------------- options
 
 DURATION='' WARMUP='' ROUNDS='' QUICK=0 KEEP=0
-CONNS="16 64 256 1024"
-SERVERS="weft-thread weft-worker nginx go"
+CONNS='' SERVERS='' SCENARIO=hello
 WEFTD='' TESTAPP=''
+ARGS=("$@") # for --scenario static, which runs this script twice
 
 while (($#)); do
     opt=$1 val=''
@@ -70,7 +91,7 @@ while (($#)); do
     --*=*) val=${opt#*=} opt=${opt%%=*} ;;
     esac
     case $opt in
-    --duration | --warmup | --rounds | --conns | --servers | --weftd | --testapp)
+    --duration | --warmup | --rounds | --conns | --servers | --weftd | --testapp | --scenario)
         if [[ -z $val && $1 != *=* ]]; then
             (($# >= 2)) || die "$opt needs an argument"
             val=$2
@@ -84,6 +105,7 @@ while (($#)); do
     --rounds) ROUNDS=$val ;;
     --conns) CONNS=$val ;;
     --servers) SERVERS=$val ;;
+    --scenario) SCENARIO=$val ;;
     --weftd) WEFTD=$val ;;
     --testapp) TESTAPP=$val ;;
     --quick) QUICK=1 ;;
@@ -99,6 +121,52 @@ while (($#)); do
     esac
     shift
 done
+
+# --scenario static: each static scenario in turn, by this very script
+# (the later options win, so the scenario given last is the one run).
+if [[ $SCENARIO == static ]]; then
+    rc=0
+    for sc in static-4k static-100m; do
+        "$0" "${ARGS[@]}" --scenario "$sc" || { r=$?; ((r > rc)) && rc=$r; }
+    done
+    exit "$rc"
+fi
+# --scenario tls: both TLS scenarios in turn, the same way.
+if [[ $SCENARIO == tls ]]; then
+    rc=0
+    for sc in tls-keepalive tls-close; do
+        "$0" "${ARGS[@]}" --scenario "$sc" || { r=$?; ((r > rc)) && rc=$r; }
+    done
+    exit "$rc"
+fi
+# What the scenario serves, counts and defaults to.
+case $SCENARIO in
+hello)
+    BENCH_PATH=/hello METRIC=req/s
+    : "${CONNS:=16 64 256 1024}" "${SERVERS:=weft-thread weft-worker nginx go}"
+    ;;
+static-4k)
+    BENCH_PATH=/4k.bin METRIC=req/s
+    : "${CONNS:=64}" "${SERVERS:=weft-thread nginx}"
+    ;;
+static-100m)
+    BENCH_PATH=/100m.bin METRIC=MiB/s
+    : "${CONNS:=8}" "${SERVERS:=weft-thread nginx}"
+    ;;
+tls-keepalive)
+    BENCH_PATH=/hello METRIC=req/s
+    : "${CONNS:=64}" "${SERVERS:=weft-thread nginx}"
+    ;;
+tls-close)
+    BENCH_PATH=/hello METRIC=conn/s
+    : "${CONNS:=64}" "${SERVERS:=weft-thread nginx}"
+    ;;
+*) die "--scenario: hello, static-4k, static-100m, static, tls-keepalive, tls-close or tls, not '$SCENARIO'" ;;
+esac
+is_static() { [[ $SCENARIO == static-* ]]; }
+is_tls() { [[ $SCENARIO == tls-* ]]; }
+# The TLS scenarios' one protocol and one ciphersuite, for both servers.
+TLS_SUITE=TLS_AES_128_GCM_SHA256
 
 if ((QUICK)); then
     : "${DURATION:=3}" "${WARMUP:=1}" "${ROUNDS:=1}"
@@ -124,6 +192,12 @@ for s in "${SERVER_LIST[@]}"; do
     weft-thread | weft-worker | nginx | go) ;;
     *) die "--servers: unknown server '$s' (weft-thread weft-worker nginx go)" ;;
     esac
+    if is_static && [[ $s == go ]]; then
+        die "--servers: go has no part in the static scenarios"
+    fi
+    if is_tls && [[ $s == go ]]; then
+        die "--servers: go has no part in the TLS scenarios"
+    fi
     [[ -z ${WANT[$s]:-} ]] || die "--servers: '$s' given twice"
     WANT[$s]=1
 done
@@ -211,6 +285,31 @@ if need_weft; then
     fi
     [[ -f $TESTAPP ]] || die "--testapp: no such file: $TESTAPP"
     [[ $TESTAPP == /* ]] || TESTAPP=$PWD/$TESTAPP
+fi
+
+# mod_static and mod_log for the static scenarios: beside weftd's tree.
+MOD_STATIC='' MOD_LOG=''
+if need_weft && is_static; then
+    for d in "$(dirname "$(dirname "$WEFTD")")" "$PWD" "$SRC_TOP"; do
+        [[ -f $d/modules/.libs/mod_static.so ]] || continue
+        MOD_STATIC=$d/modules/.libs/mod_static.so
+        [[ -f $d/modules/.libs/mod_log.so ]] && MOD_LOG=$d/modules/.libs/mod_log.so
+        break
+    done
+    [[ -n $MOD_STATIC ]] || die "no modules/.libs/mod_static.so beside $WEFTD: build first"
+fi
+
+# mod_tls for the TLS scenarios, beside weftd's tree; the openssl command
+# makes the certificate both servers use.
+MOD_TLS=''
+if is_tls; then
+    command -v openssl >/dev/null 2>&1 || die "openssl (the command) not found"
+    if need_weft; then
+        for d in "$(dirname "$(dirname "$WEFTD")")" "$PWD" "$SRC_TOP"; do
+            [[ -f $d/modules/.libs/mod_tls.so ]] && { MOD_TLS=$d/modules/.libs/mod_tls.so; break; }
+        done
+        [[ -n $MOD_TLS ]] || die "no modules/.libs/mod_tls.so beside $WEFTD: build first"
+    fi
 fi
 
 # ---------------------------------------------------- limits and clean-up
@@ -306,6 +405,31 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# The static scenarios' directory: /hello (so the readiness check works
+# unchanged), a 4 KiB file and a 100 MiB file, all served as files.
+WWW=$TMP/www
+if is_static; then
+    mkdir -p "$WWW" && chmod 755 "$WWW"
+    printf 'hello\n' >"$WWW/hello"
+    head -c 4096 /dev/urandom >"$WWW/4k.bin" || die "cannot write $WWW/4k.bin"
+    if [[ $SCENARIO == static-100m ]]; then
+        head -c $((100 * 1024 * 1024)) /dev/urandom >"$WWW/100m.bin" ||
+            die "cannot write $WWW/100m.bin"
+    fi
+    chmod 644 "$WWW"/*
+fi
+
+# The TLS scenarios' certificate and key (self-signed ECDSA P-256).
+TLS_CERT=$TMP/tls/cert.pem TLS_KEY=$TMP/tls/key.pem
+if is_tls; then
+    mkdir -p "$TMP/tls" && chmod 755 "$TMP/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$TLS_KEY" -out "$TLS_CERT" -days 2 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >"$TMP/tls/openssl.log" 2>&1 ||
+        die "openssl req failed: $(tail -n 1 "$TMP/tls/openssl.log")"
+    chmod 644 "$TLS_CERT" "$TLS_KEY" # nginx workers may run as another user
+fi
+
 # ---------------------------------------------------------------- helpers
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null) || CLK_TCK=100
@@ -328,6 +452,13 @@ free_port() {
 # GET /hello with Connection: close; the raw response goes to file $2.
 fetch_hello() {
     local port=$1 out=$2 fd
+    if is_tls; then
+        curl -sk --http1.1 -i --max-time 3 -H 'Connection: close' \
+            "https://127.0.0.1:$port/hello" >"$out" 2>/dev/null || return 1
+        [[ $(head -c 12 "$out") == "HTTP/1.1 200" ]] &&
+            [[ $(tail -c 10 "$out" | od -An -c | tr -d ' ') == '\r\n\r\nhello\n' ]]
+        return
+    fi
     exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
     printf 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' \
         "$port" 1>&"$fd" 2>/dev/null
@@ -381,13 +512,59 @@ wq() {
 
 # ---------------------------------------------------------------- servers
 
+# Whether weft can log like nginx does: mod_log's combined AccessLog, if
+# it is built and weftd -t takes it ("on"), else why not.
+WEFT_ACCESS_LOG=''
+probe_access_log() {
+    local dir=$TMP/access-check
+    mkdir -p "$dir"
+    WEFT_ACCESS_LOG="mod_log not built"
+    if [[ -n $MOD_LOG ]]; then
+        printf 'Listen 127.0.0.1:1\nLoadModule log_module %s\nAccessLog %s combined\n' \
+            "$(wq "$MOD_LOG")" "$(wq "$dir/access.log")" >"$dir/weft.conf"
+        if "$WEFTD" -t -f "$dir/weft.conf" >"$dir/check.log" 2>&1; then
+            WEFT_ACCESS_LOG=on
+        else
+            WEFT_ACCESS_LOG="AccessLog refused: $(head -n 1 "$dir/check.log")"
+        fi
+    fi
+    [[ $WEFT_ACCESS_LOG == on ]] ||
+        note "warning: weft runs without an access log ($WEFT_ACCESS_LOG)"
+}
+
+# The static scenarios' part of a weft configuration.
+weft_static_conf() { # dir
+    printf 'LoadModule static_module %s\nHandler static\nStaticRoot %s\n' \
+        "$(wq "$MOD_STATIC")" "$(wq "$WWW")"
+    if [[ $WEFT_ACCESS_LOG == on ]]; then
+        printf 'LoadModule log_module %s\nAccessLog %s combined\n' \
+            "$(wq "$MOD_LOG")" "$(wq "$1/access.log")"
+    fi
+}
+
+# The TLS scenarios' part of a weft configuration.
+weft_tls_conf() {
+    printf 'LoadModule tls_module %s\nTLSCertificateFile %s\n' \
+        "$(wq "$MOD_TLS")" "$(wq "$TLS_CERT")"
+    printf 'TLSCertificateKeyFile %s\nTLSProtocols TLSv1.3\n' "$(wq "$TLS_KEY")"
+    printf 'TLSCipherSuites %s\n' "$TLS_SUITE"
+}
+
 launch_weft() { # name mpm port -> sets LAUNCHED_PID
-    local name=$1 mpm=$2 port=$3 dir=$TMP/$1
+    local name=$1 mpm=$2 port=$3 dir=$TMP/$1 handler listen=$3
+    if is_static; then
+        handler=$(weft_static_conf "$dir")
+    else
+        handler="LoadModule testapp_module $(wq "$TESTAPP")"$'\n'"Handler testapp"
+    fi
+    if is_tls; then
+        listen="$port tls"
+        handler+=$'\n'"$(weft_tls_conf)"
+    fi
     cat >"$dir/weft.conf" <<EOF
 # weft benchmark server: $name
-Listen 127.0.0.1:$port
-LoadModule testapp_module $(wq "$TESTAPP")
-Handler testapp
+Listen 127.0.0.1:$listen
+$handler
 MPM $mpm
 ReadHeaderTimeout 10s
 ReadTimeout 60s
@@ -408,7 +585,7 @@ EOF
 nginx_has() { "$NGINX" -V 2>&1 | grep -q -- "$1"; }
 
 launch_nginx() { # name port
-    local name=$1 port=$2 dir=$TMP/$1 m temps='' eopt=()
+    local name=$1 port=$2 dir=$TMP/$1 m temps='' eopt=() http site
     mkdir -p "$dir/temp" "$dir/logs"
     # Debian's build points the temp paths at /var/lib/nginx; keep ours.
     temps+="    client_body_temp_path $dir/temp/body;"$'\n'
@@ -417,6 +594,29 @@ launch_nginx() { # name port
             temps+="    ${m}_temp_path $dir/temp/$m;"$'\n'
         fi
     done
+    # hello: a fixed answer, no log.  Static: the directory as files
+    # (sendfile, as Debian ships it) with the combined access log on.
+    if is_static; then
+        http="    access_log $dir/access.log combined;
+    default_type application/octet-stream;
+    sendfile on;"
+        site="        root $WWW;"
+    else
+        http="    access_log off;
+    default_type \"text/plain; charset=utf-8\";"
+        site="        location = /hello {
+            return 200 \"hello\\n\";
+        }"
+    fi
+    local listen="127.0.0.1:$port"
+    if is_tls; then
+        listen+=" ssl"
+        http+="
+    ssl_certificate $TLS_CERT;
+    ssl_certificate_key $TLS_KEY;
+    ssl_protocols TLSv1.3;
+    ssl_conf_command Ciphersuites $TLS_SUITE;"
+    fi
     cat >"$dir/nginx.conf" <<EOF
 # weft benchmark: nginx baseline
 daemon off;
@@ -430,16 +630,13 @@ events {
 }
 
 http {
-    access_log off;
-    default_type "text/plain; charset=utf-8";
+$http
     keepalive_timeout 120s;
     keepalive_requests 100000000;
 $temps
     server {
-        listen 127.0.0.1:$port;
-        location = /hello {
-            return 200 "hello\n";
-        }
+        listen $listen;
+$site
     }
 }
 EOF
@@ -521,9 +718,28 @@ to_us() {
     }'
 }
 
+# wrk's Transfer/sec (binary units: KB is 1024 bytes) -> MiB/s.
+to_mib() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "B") f = 1 / 1048576; else if (u == "KB") f = 1 / 1024
+        else if (u == "MB") f = 1; else if (u == "GB") f = 1024
+        else if (u == "TB") f = 1048576; else f = -1
+        if (f < 0 || v !~ /^[0-9.]/) exit; printf "%.1f\n", n * f
+    }'
+}
+
+# The TLS scenarios speak https; tls-close asks for a new connection
+# (so a new handshake) with every request.
+WRK_SCHEME=http WRK_EXTRA=() WRK_MODE=keep-alive
+if is_tls; then WRK_SCHEME=https; fi
+if [[ $SCENARIO == tls-close ]]; then
+    WRK_EXTRA=(-H 'Connection: close') WRK_MODE='Connection: close'
+fi
+
 run_wrk() { # conns seconds port outfile
     timeout -k 5 $(($2 + 30)) "$WRK" -t1 -c"$1" -d"$2s" --latency \
-        "http://127.0.0.1:$3/hello" >"$4" 2>&1 &
+        "${WRK_EXTRA[@]}" "$WRK_SCHEME://127.0.0.1:$3$BENCH_PATH" >"$4" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID"
     local rc=$?
@@ -551,7 +767,11 @@ measure() {
     after=$(cpu_ticks "$pid")
 
     reqs=$(awk '/ requests in / { print $1; exit }' "$out")
-    rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$out")
+    if [[ $METRIC == MiB/s ]]; then
+        rps=$(to_mib "$(awk '/^Transfer\/sec:/ { print $2; exit }' "$out")")
+    else
+        rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$out")
+    fi
     p99=$(awk '$1 == "99%" { print $2; exit }' "$out")
     sock=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10; exit }' "$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' "$out")
@@ -609,10 +829,10 @@ ROW_FMT='%6s  %-12s %11s %9s %10s %7s %10s %10s\n'
 
 print_round() {
     local r=$1 c s key nk
-    printf '\nRound %d of %d: %d s runs after %d s warm-up, wrk -t1, keep-alive\n' \
-        "$r" "$ROUNDS" "$DURATION" "$WARMUP"
+    printf '\nRound %d of %d: %d s runs after %d s warm-up, wrk -t1, %s\n' \
+        "$r" "$ROUNDS" "$DURATION" "$WARMUP" "$WRK_MODE"
     # shellcheck disable=SC2059
-    printf "$ROW_FMT" conns server req/s 'p99 ms' 'cpu us/req' errors 'req/s:ngx' 'cpu:ngx'
+    printf "$ROW_FMT" conns server "$METRIC" 'p99 ms' 'cpu us/req' errors "$METRIC:ngx" 'cpu:ngx'
     for c in "${CONN_LIST[@]}"; do
         for s in "${SERVER_LIST[@]}"; do
             key="$r,$s,$c" nk="$r,nginx,$c"
@@ -673,8 +893,8 @@ print_summary() {
     local c s p99
     printf '\nSummary: medians over %d round(s); ratios are medians of the per-round ratios\n' "$ROUNDS"
     # shellcheck disable=SC2059
-    printf "$SUM_FMT" conns server req/s 'p99 ms' 'cpu us/req' errors \
-        'req/s:ngx' 'cpu:ngx' 'req/s:go' 'cpu:go'
+    printf "$SUM_FMT" conns server "$METRIC" 'p99 ms' 'cpu us/req' errors \
+        "$METRIC:ngx" 'cpu:ngx' "$METRIC:go" 'cpu:go'
     for c in "${CONN_LIST[@]}"; do
         for s in "${SERVER_LIST[@]}"; do
             p99=${M_P99[$s,$c]:-}
@@ -699,8 +919,8 @@ print_summary() {
 N_PASS=0 N_FAIL=0 N_SKIP=0
 target() { # server base conns min_ratio strict(0: >=, 1: >)
     local s=$1 base=$2 c=$3 min=$4 strict=$5 label verdict r e
-    if ((strict)); then label="$s req/s > $base at $c conns, no errors"
-    else label="$s req/s >= ${min}x $base at $c conns, no errors"; fi
+    if ((strict)); then label="$s $METRIC > $base at $c conns, no errors"
+    else label="$s $METRIC >= ${min}x $base at $c conns, no errors"; fi
     if ! has "$s" || ! has "$base" || [[ " ${CONN_LIST[*]} " != *" $c "* ]]; then
         printf '  SKIP  %-56s (not measured)\n' "$label"
         N_SKIP=$((N_SKIP + 1))
@@ -716,15 +936,39 @@ target() { # server base conns min_ratio strict(0: >=, 1: >)
     printf '  %s  %-56s %s, %s error(s)\n' "$verdict" "$label" "$(xr "$r")" "$e"
 }
 
+# The static scenarios' targets (from the issue): a 4 KiB file at 0.7x
+# nginx's req/s at 64 connections; a 100 MiB file at 0.8x its MiB/s.
 print_targets() {
-    printf '\nTargets (median req/s ratio over the rounds; errors summed over the rounds)\n'
-    target weft-thread nginx 64 0.7 0
-    target weft-worker nginx 64 0.7 0
-    target weft-thread go 16 1 1
-    target weft-thread go 256 1 1
-    target weft-thread go 1024 1 1
+    local need='weft-thread, weft-worker, nginx and go at 16 64 256 1024'
+    printf '\nTargets (median %s ratio over the rounds; errors summed over the rounds)\n' "$METRIC"
+    case $SCENARIO in
+    static-4k)
+        target weft-thread nginx 64 0.7 0
+        target weft-worker nginx 64 0.7 0
+        need='weft-thread or weft-worker, and nginx, at 64'
+        ;;
+    static-100m)
+        target weft-thread nginx "${CONN_LIST[0]}" 0.8 0
+        target weft-worker nginx "${CONN_LIST[0]}" 0.8 0
+        need='weft-thread or weft-worker, and nginx'
+        ;;
+    tls-*)
+        # mod_tls (from the issue): 0.8x nginx at 64 connections, for
+        # keep-alive requests/s and for new TLS connections/s alike.
+        target weft-thread nginx 64 0.8 0
+        target weft-worker nginx 64 0.8 0
+        need='weft-thread or weft-worker, and nginx, at 64'
+        ;;
+    *)
+        target weft-thread nginx 64 0.7 0
+        target weft-worker nginx 64 0.7 0
+        target weft-thread go 16 1 1
+        target weft-thread go 256 1 1
+        target weft-thread go 1024 1 1
+        ;;
+    esac
     if ((N_PASS + N_FAIL == 0)); then
-        printf 'Result: no target measured (needs weft-thread, weft-worker, nginx and go at 16 64 256 1024)\n'
+        printf 'Result: no target measured (needs %s)\n' "$need"
     elif ((N_FAIL)); then
         printf 'Result: FAIL (%d met, %d missed, %d not measured)\n' "$N_PASS" "$N_FAIL" "$N_SKIP"
     else
@@ -745,8 +989,16 @@ fi
 printf 'wrk:   %s\n' "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
 if need_weft; then
     printf 'weftd: %s (%s)\n' "$WEFTD" "$("$WEFTD" -V 2>&1 | head -n 1)"
-    printf 'mod_testapp: %s\n' "$TESTAPP"
+    if is_static; then
+        probe_access_log
+        printf 'mod_static: %s\nmod_log: %s (access log: %s)\n' "$MOD_STATIC" \
+            "${MOD_LOG:-none}" "$WEFT_ACCESS_LOG"
+    else
+        printf 'mod_testapp: %s\n' "$TESTAPP"
+    fi
+    is_tls && printf 'mod_tls: %s\n' "$MOD_TLS"
 fi
+printf 'scenario: %s (GET %s, %s)\n' "$SCENARIO" "$BENCH_PATH" "$METRIC"
 has nginx && printf 'nginx: %s (%s)\n' "$NGINX" "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
 has go && printf 'go:    %s (%s)\n' "$GO" "$("$GO" version 2>&1)"
 printf 'plan: %d round(s) x conns [%s] x servers [%s], %d s + %d s warm-up per run\n' \
@@ -758,6 +1010,20 @@ DESC[weft-thread]='weftd, MPM thread'
 DESC[weft-worker]='weftd, MPM worker (default Threads)'
 DESC[nginx]='nginx, 1 worker, return 200'
 DESC[go]='Go net/http (hello.go)'
+if is_static; then
+    DESC[weft-thread]+=', mod_static'
+    DESC[weft-worker]+=', mod_static'
+    [[ $WEFT_ACCESS_LOG == on ]] && DESC[weft-thread]+=' + combined log' &&
+        DESC[weft-worker]+=' + combined log'
+    DESC[nginx]='nginx, 1 worker, root + sendfile + combined log'
+fi
+if is_tls; then
+    printf 'tls: %s, TLS 1.3 only, %s, ECDSA P-256 certificate (both servers)\n' \
+        "$(openssl version)" "$TLS_SUITE"
+    DESC[weft-thread]+=', mod_tls'
+    DESC[weft-worker]+=', mod_tls'
+    DESC[nginx]+=', ssl'
+fi
 
 printf '\nServers (all on 127.0.0.1):\n'
 for s in "${SERVER_LIST[@]}"; do
@@ -784,7 +1050,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             run=$((run + 1))
             measure "$r" "$s" "$c"
             key="$r,$s,$c"
-            note "  [$run/$total_runs] round $r, $c conns, $s: $(fmt '%.0f' "${R_RPS[$key]:-}") req/s${R_NOTE[$key]:+ (${R_NOTE[$key]})}"
+            note "  [$run/$total_runs] round $r, $c conns, $s: $(fmt '%.0f' "${R_RPS[$key]:-}") $METRIC${R_NOTE[$key]:+ (${R_NOTE[$key]})}"
         done
     done
     print_round "$r"
