@@ -16,10 +16,13 @@
 #define BACKOFF_MAX apr_time_from_sec(1)
 
 typedef struct weft_accepter_t {
-    weft_server_t *server; /* immutable */
-    apr_socket_t *sock;    /* immutable; closed after the thread ends */
+    weft_server_t *server;       /* immutable */
+    apr_socket_t *sock;          /* immutable; closed after the thread ends */
     const weft_listen_t *listen; /* immutable: its Listen line */
-    int fd;                /* immutable */
+    int fd;                      /* immutable */
+    /* immutable: the bound address, "" for a wildcard listener (then each
+     * connection asks its socket) */
+    char local[WEFT_ADDR_LEN];
     pthread_t thread;
     int started; /* main thread only */
 } weft_accepter_t;
@@ -60,9 +63,11 @@ static int temporary(int err)
            err == EPERM || err == ETIMEDOUT;
 }
 
-static void serve_accepted(weft_server_t *s, const weft_listen_t *l, int fd)
+static void serve_accepted(weft_server_t *s, weft_accepter_t *a, int fd,
+                           const struct sockaddr_storage *peer)
 {
-    weft_conn_t *c = weft_conn_create(s, l, fd);
+    weft_conn_t *c = weft_conn_create(s, a->listen, fd, peer,
+                                      a->local[0] != '\0' ? a->local : NULL);
     weft_ctx_t *ctx;
 
     if (c == NULL) {
@@ -91,16 +96,20 @@ static void *accept_main(void *arg)
     apr_interval_time_t delay = 0;
 
     for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t plen;
         int fd, err;
 
         if (!wait_for_room(s))
             break;
         if (s->mpm->reserve(s) != APR_SUCCESS)
             break;
-        fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        plen = sizeof(peer);
+        fd = accept4(a->fd, (struct sockaddr *)&peer, &plen,
+                     SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             delay = 0;
-            serve_accepted(s, a->listen, fd);
+            serve_accepted(s, a, fd, &peer);
             continue;
         }
         err = errno;
@@ -144,6 +153,12 @@ apr_status_t weft_accept_start(weft_server_t *s)
         a->listen = &APR_ARRAY_IDX(s->conf->listens, i, weft_listen_t);
         apr_os_sock_get(&fd, a->sock);
         a->fd = fd;
+        if (a->listen->host != NULL) {
+            struct sockaddr_storage ss;
+            socklen_t len = sizeof(ss);
+            if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+                weft_conn_format_addr(a->local, &ss);
+        }
         rc = pthread_create(&a->thread, NULL, accept_main, a);
         if (rc != 0)
             return APR_FROM_OS_ERROR(rc);

@@ -28,7 +28,7 @@ WEFT_DECLARE(const char *) weft_conn_state_name(weft_conn_state_t st)
     return state_names[st];
 }
 
-static void format_addr(char *out, const struct sockaddr_storage *ss)
+void weft_conn_format_addr(char *out, const struct sockaddr_storage *ss)
 {
     char ip[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
@@ -133,8 +133,9 @@ static void conn_free(weft_conn_t *c)
 }
 
 /* On the listener thread, right after accept. */
-weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l,
-                              int fd)
+weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
+                              const struct sockaddr_storage *peer,
+                              const char *local)
 {
     weft_conn_t *c = conn_get(s);
     struct sockaddr_storage ss;
@@ -145,14 +146,14 @@ weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l,
     c->fd = fd;
     c->listen = l;
     c->id = atomic_fetch_add(&s->next_conn_id, 1) + 1;
+    weft_conn_format_addr(c->remote, peer);
+    /* A listener bound to one address is every connection's local
+     * address; only a wildcard one needs the syscall. */
     len = sizeof(ss);
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-        format_addr(c->remote, &ss);
-    else
-        apr_cpystrn(c->remote, "?", sizeof(c->remote));
-    len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-        format_addr(c->local, &ss);
+    if (local != NULL)
+        apr_cpystrn(c->local, local, sizeof(c->local));
+    else if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        weft_conn_format_addr(c->local, &ss);
     else
         apr_cpystrn(c->local, "?", sizeof(c->local));
     weft_tcp_transport_init(&c->tcp, fd);

@@ -8,6 +8,7 @@
 
 #include <llhttp.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "weft_core.h"
 #include "weft_conn.h"
@@ -195,7 +196,12 @@ extern const weft_mpm_t weft_mpm_thread;
 extern const weft_mpm_t weft_mpm_worker;
 
 /* weft_conn.c */
-weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd);
+/* On the listener thread: peer as accept4 gave it; local is the
+ * listener's own address when it is bound to one (NULL: ask the socket). */
+weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
+                              const struct sockaddr_storage *peer,
+                              const char *local);
+void weft_conn_format_addr(char *out, const struct sockaddr_storage *ss);
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
 void weft_conn_release(weft_conn_t *c);
 void weft_conn_kill(weft_conn_t *c);
