@@ -178,7 +178,7 @@ weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
 {
     weft_server_t *s = c->server;
-    apr_uint64_t now = (apr_uint64_t)apr_time_sec(apr_time_now());
+    apr_uint64_t now = (apr_uint64_t)apr_time_sec(weft_time_coarse());
     apr_uint64_t old = atomic_exchange(&c->state, (now << 8) | st);
 
     if (st == WEFT_STATE_NEW) {

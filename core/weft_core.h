@@ -119,6 +119,11 @@ int weft_cond_init(pthread_cond_t *cond);
 int weft_wait_cond(pthread_cond_t *cond, pthread_mutex_t *mu,
                    apr_time_t deadline);
 
+/* weft_wait.c: the time at the kernel's tick resolution (a few ms), for
+ * hot paths that need seconds (state stamps, Date) or a deadline check
+ * that may be a tick late; much cheaper than apr_time_now. */
+apr_time_t weft_time_coarse(void);
+
 /* weft_listen.c */
 const char *weft_listen_parse(apr_pool_t *p, const char *text,
                               weft_listen_t *l);

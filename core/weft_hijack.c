@@ -57,7 +57,7 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
 static void claim_quietly(weft_conn_t *c)
 {
     weft_server_t *s = c->server;
-    apr_uint64_t now = (apr_uint64_t)apr_time_sec(apr_time_now());
+    apr_uint64_t now = (apr_uint64_t)apr_time_sec(weft_time_coarse());
     apr_uint64_t old =
         atomic_exchange(&c->state, (now << 8) | WEFT_STATE_HIJACKED);
 

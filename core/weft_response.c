@@ -22,7 +22,7 @@ const char *weft_http_date(void)
 {
     static __thread char buf[32];
     static __thread apr_time_t last = -1;
-    apr_time_t now = apr_time_sec(apr_time_now());
+    apr_time_t now = apr_time_sec(weft_time_coarse());
 
     if (now != last) {
         apr_time_exp_t tm;
@@ -197,15 +197,39 @@ static apr_size_t fields_size(const field_t *f, int n)
     return size;
 }
 
+/* Decimal (base 10) or hex (base 16) digits of v at p; the hot path's
+ * numbers, without printf's parsing. */
+static char *put_uint(char *p, apr_uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
 static char *put_status_line(char *p, int is11, int code)
 {
     const char *text = weft_status_text(code);
 
-    if (text != NULL)
-        p += sprintf(p, "HTTP/1.%d %03d %s\r\n", is11, code, text);
-    else
-        p += sprintf(p, "HTTP/1.%d %03d status code %d\r\n", is11, code, code);
-    return p;
+    p = put(p, is11 ? "HTTP/1.1 " : "HTTP/1.0 ", 9);
+    /* codes are 100-999: always three digits */
+    *p++ = (char)('0' + code / 100);
+    *p++ = (char)('0' + code / 10 % 10);
+    *p++ = (char)('0' + code % 10);
+    *p++ = ' ';
+    if (text != NULL) {
+        p = put(p, text, strlen(text));
+    } else {
+        p = put(p, "status code ", 12);
+        p = put_uint(p, (apr_uint64_t)code, 10);
+    }
+    return put(p, "\r\n", 2);
 }
 
 /* ---- interim responses --------------------------------------------------- */
@@ -289,7 +313,7 @@ static char *header_block(weft_rw_t *w, const char *p, apr_size_t plen,
     const char *conn_hdr = apr_table_get(hdr, "Connection");
     const char *set_ctype = NULL, *set_conn = NULL, *set_te = NULL;
     int has_te = te != NULL && te[0] != '\0', has_cl;
-    char cl_buf[24], *buf, *q;
+    char *buf, *q;
     int set_cl = 0;
     field_t *f;
 
@@ -396,9 +420,8 @@ static char *header_block(weft_rw_t *w, const char *p, apr_size_t plen,
         q = put(q, "\r\n", 2);
     }
     if (set_cl) {
-        apr_snprintf(cl_buf, sizeof(cl_buf), "%" APR_SIZE_T_FMT, plen);
         q = put(q, "Content-Length: ", 16);
-        q = put(q, cl_buf, strlen(cl_buf));
+        q = put_uint(q, (apr_uint64_t)plen, 10);
         q = put(q, "\r\n", 2);
     }
     if (set_ctype != NULL) {
@@ -474,11 +497,9 @@ static apr_status_t chunk_write(weft_rw_t *w, const char *p, apr_size_t n,
     }
     if (n > 0 && !is_head(w->req)) {
         if (w->chunking) {
-            int l =
-                apr_snprintf(size_line, sizeof(size_line),
-                             "%" APR_UINT64_T_HEX_FMT "\r\n", (apr_uint64_t)n);
+            char *e = put(put_uint(size_line, (apr_uint64_t)n, 16), "\r\n", 2);
             iov[k].iov_base = size_line;
-            iov[k++].iov_len = (size_t)l;
+            iov[k++].iov_len = (size_t)(e - size_line);
         }
         iov[k].iov_base = (void *)p;
         iov[k++].iov_len = n;
@@ -546,9 +567,9 @@ weft_rw_send_file(weft_rw_t *w, apr_file_t *f, apr_off_t offset, apr_off_t len)
         char line[24];
         struct iovec iov;
         iov.iov_base = line;
-        iov.iov_len = (size_t)apr_snprintf(line, sizeof(line),
-                                           "%" APR_UINT64_T_HEX_FMT "\r\n",
-                                           (apr_uint64_t)len);
+        iov.iov_len =
+            (size_t)(put(put_uint(line, (apr_uint64_t)len, 16), "\r\n", 2) -
+                     line);
         rv = weft_conn_writev(c, &iov, 1);
         if (rv != APR_SUCCESS)
             return rv;

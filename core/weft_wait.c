@@ -98,3 +98,11 @@ int weft_cond_init(pthread_cond_t *cond)
     pthread_condattr_destroy(&attr);
     return rc;
 }
+
+apr_time_t weft_time_coarse(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
