@@ -156,7 +156,7 @@ weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
         weft_conn_format_addr(c->local, &ss);
     else
         apr_cpystrn(c->local, "?", sizeof(c->local));
-    weft_tcp_transport_init(&c->tcp, fd);
+    weft_tcp_transport_init(&c->tcp, fd, &c->tcp_timeo);
     c->transport = &c->tcp;
     c->ctx = weft_ctx_with_cancel(s->base_ctx, c->pool);
     c->serve_ctx = NULL;

@@ -111,6 +111,7 @@ struct weft_conn_t {
     char local[WEFT_ADDR_LEN];
     weft_ctx_t *ctx;      /* conn_context's result; cancel: any thread */
     weft_transport_t tcp; /* the plain transport, embedded */
+    apr_interval_time_t tcp_timeo; /* its state: owner thread only */
 
     /* Atomic: (unix seconds << 8) | weft_conn_state_t (Go's curState). */
     _Atomic apr_uint64_t state;
@@ -260,6 +261,12 @@ void weft_unwatch_conn(weft_conn_t *c);
 void weft_watch_forget(weft_conn_t *c);
 
 /* weft_transport_tcp.c */
-void weft_tcp_transport_init(weft_transport_t *t, int fd);
+/* timeo: where the transport keeps its socket's receive timeout (the
+ * keep-alive wait's, weft_wait_recv). */
+void weft_tcp_transport_init(weft_transport_t *t, int fd,
+                             apr_interval_time_t *timeo);
+/* Puts the socket back in non-blocking mode if the keep-alive wait took
+ * it out: a hijacker gets the socket as accept left it. */
+void weft_tcp_transport_nonblocking(weft_transport_t *t);
 
 #endif /* WEFT_ENGINE_H */

@@ -23,6 +23,8 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
         weft_rw_flush(w);
     /* The watcher lets go of the socket: the hijacker reads it now. */
     weft_watch_forget(c);
+    if (c->transport == &c->tcp)
+        weft_tcp_transport_nonblocking(&c->tcp);
     c->read_deadline = c->write_deadline = 0;
     h = apr_pcalloc(c->pool, sizeof(*h));
     h->transport = c->transport;

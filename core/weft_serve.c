@@ -112,9 +112,18 @@ static int wait_next(weft_conn_t *c)
     if (c->rstart == c->rend) {
         /* A client that waits for each response has not sent its next
          * request yet: wait first rather than read into EAGAIN and then
-         * wait (one syscall fewer per request).  A pipelining client's
-         * next request is usually buffered already. */
-        rv = c->transport->ops->wait_readable(c->transport, c->read_deadline);
+         * wait, in one syscall where the transport can.  A pipelining
+         * client's next request is usually buffered already. */
+        const weft_transport_ops_t *ops = c->transport->ops;
+        if (ops->read_idle != NULL) {
+            apr_size_t n = WEFT_READ_BUFFER;
+            c->rstart = c->rend = 0;
+            rv = ops->read_idle(c->transport, c->rbuf, &n, c->read_deadline);
+            if (rv == APR_SUCCESS)
+                c->rend = n;
+        } else {
+            rv = ops->wait_readable(c->transport, c->read_deadline);
+        }
     }
     /* Go's Peek(4): the idle deadline lasts until four bytes are in, so a
      * client cannot park a connection by sending one and stalling. */

@@ -1,10 +1,12 @@
 /*
  * weft_transport_tcp.c -- the plain TCP transport: non-blocking
  * recv/sendmsg/sendfile, waiting through weft_wait_fd (the MPM's
- * primitive) under the deadline; any thread may shutdown(2) the socket to
- * wake its owner.
+ * primitive) under the deadline, and the keep-alive wait as one blocking
+ * recv (weft_wait_recv); any thread may shutdown(2) the socket to wake
+ * its owner.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,6 +58,24 @@ static apr_status_t tcp_read(weft_transport_t *t, char *buf, apr_size_t *n,
             return rv;
         }
     }
+}
+
+/* The keep-alive wait: one blocking recv under the socket's timeout
+ * rather than poll then recv.  t->data points at the connection's cached
+ * socket timeout (weft_wait_recv's *timeo). */
+static apr_status_t tcp_read_idle(weft_transport_t *t, char *buf, apr_size_t *n,
+                                  apr_time_t deadline)
+{
+    apr_ssize_t got = weft_wait_recv(t->fd, buf, *n, deadline, t->data);
+
+    if (got > 0) {
+        *n = (apr_size_t)got;
+        return APR_SUCCESS;
+    }
+    *n = 0;
+    if (got == 0)
+        return APR_EOF;
+    return errno == EAGAIN ? APR_TIMEUP : APR_FROM_OS_ERROR(errno);
 }
 
 static apr_status_t tcp_wait_readable(weft_transport_t *t, apr_time_t deadline)
@@ -111,15 +131,12 @@ static apr_status_t tcp_writev(weft_transport_t *t, const struct iovec *iov,
 
 /* sendfile(2) rather than apr_socket_sendfile: APR waits in its own poll,
  * and every wait here must go through the MPM's primitive. */
-static apr_status_t tcp_sendfile(weft_transport_t *t, int fd, apr_off_t offset,
-                                 apr_size_t len, apr_size_t *sent,
-                                 apr_time_t deadline)
+static apr_status_t tcp_sendfile_nb(weft_transport_t *t, int fd,
+                                    apr_off_t offset, apr_size_t len,
+                                    apr_size_t *sent, apr_time_t deadline)
 {
     off_t off = (off_t)offset;
 
-    *sent = 0;
-    if (expired(deadline))
-        return APR_TIMEUP;
     for (;;) {
         ssize_t n = sendfile(t->fd, fd, &off, len);
         apr_status_t rv;
@@ -136,6 +153,30 @@ static apr_status_t tcp_sendfile(weft_transport_t *t, int fd, apr_off_t offset,
         if (rv != APR_SUCCESS)
             return rv;
     }
+}
+
+static apr_status_t tcp_sendfile(weft_transport_t *t, int fd, apr_off_t offset,
+                                 apr_size_t len, apr_size_t *sent,
+                                 apr_time_t deadline)
+{
+    int flags = -1;
+    apr_status_t rv;
+
+    *sent = 0;
+    if (expired(deadline))
+        return APR_TIMEUP;
+    /* sendfile has no MSG_DONTWAIT: a socket the keep-alive wait put in
+     * blocking mode goes back to non-blocking for it, so the wait stays
+     * under the deadline. */
+    if (*(apr_interval_time_t *)t->data != 0) {
+        flags = fcntl(t->fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(t->fd, F_SETFL, flags | O_NONBLOCK);
+    }
+    rv = tcp_sendfile_nb(t, fd, offset, len, sent, deadline);
+    if (flags >= 0)
+        fcntl(t->fd, F_SETFL, flags);
+    return rv;
 }
 
 static int tcp_alive(weft_transport_t *t)
@@ -172,6 +213,7 @@ static void tcp_close(weft_transport_t *t)
 static const weft_transport_ops_t tcp_ops = {
     .name = "tcp",
     .read = tcp_read,
+    .read_idle = tcp_read_idle,
     .wait_readable = tcp_wait_readable,
     .writev = tcp_writev,
     .sendfile = tcp_sendfile,
@@ -181,9 +223,24 @@ static const weft_transport_ops_t tcp_ops = {
     .close = tcp_close,
 };
 
-void weft_tcp_transport_init(weft_transport_t *t, int fd)
+void weft_tcp_transport_init(weft_transport_t *t, int fd,
+                             apr_interval_time_t *timeo)
 {
     t->ops = &tcp_ops;
     t->fd = fd;
-    t->data = NULL;
+    *timeo = 0;
+    t->data = timeo;
+}
+
+void weft_tcp_transport_nonblocking(weft_transport_t *t)
+{
+    apr_interval_time_t *timeo = t->data;
+    int flags;
+
+    if (*timeo == 0)
+        return;
+    flags = fcntl(t->fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(t->fd, F_SETFL, flags | O_NONBLOCK);
+    *timeo = 0;
 }

@@ -5,6 +5,8 @@
  * relative timeouts.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <time.h>
 
@@ -49,6 +51,49 @@ WEFT_DECLARE(apr_status_t) weft_wait_fd(int fd, int events, apr_time_t deadline)
         if (errno != EINTR)
             return APR_FROM_OS_ERROR(errno);
     }
+}
+
+/* The socket timeout is re-set only when the wanted one moved by more
+ * than this: a keep-alive wait asks for IdleTimeout minus a few
+ * microseconds every time, and the syscall is what this saves. */
+#define TIMEO_SLACK apr_time_from_msec(5)
+
+WEFT_DECLARE(apr_ssize_t)
+weft_wait_recv(int fd, void *buf, apr_size_t n, apr_time_t deadline,
+               apr_interval_time_t *timeo)
+{
+    apr_interval_time_t want = 0;
+    ssize_t got;
+
+    if (deadline != 0) {
+        want = deadline - apr_time_now();
+        if (want <= 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    /* *timeo holds the timeout set on the socket plus one (0 for none,
+     * so 1), or 0 before the first call. */
+    if (*timeo == 0) {
+        /* First use on this socket: blocking mode, so recv itself waits. */
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK))
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    }
+    if (*timeo == 0 || (want == 0) != (*timeo == 1) ||
+        want < *timeo - 1 - TIMEO_SLACK || want > *timeo - 1 + TIMEO_SLACK) {
+        struct timeval tv;
+        tv.tv_sec = (time_t)(want / APR_USEC_PER_SEC);
+        tv.tv_usec = (suseconds_t)(want % APR_USEC_PER_SEC);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        *timeo = want + 1;
+    }
+    do
+        got = recv(fd, buf, n, 0);
+    while (got < 0 && errno == EINTR);
+    if (got < 0 && errno == EWOULDBLOCK)
+        errno = EAGAIN;
+    return got;
 }
 
 WEFT_DECLARE(void) weft_sleep(apr_interval_time_t d)

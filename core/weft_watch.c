@@ -22,6 +22,7 @@
 #define MAX_EVENTS 64
 #define ARM_DELAY apr_time_from_msec(20)
 #define TICK_MS 20
+#define IDLE_TICKS 50 /* a second of empty ticks before sleeping */
 
 struct weft_watcher_t {
     weft_server_t *server; /* immutable */
@@ -127,7 +128,7 @@ static void *watch_main(void *arg)
 {
     weft_watcher_t *w = arg;
     struct epoll_event evs[MAX_EVENTS];
-    int busy = 0;
+    int busy = 0, idle_ticks = 0;
 
     for (;;) {
         int i, n;
@@ -160,7 +161,12 @@ static void *watch_main(void *arg)
             }
             event(w, evs[i].data.ptr);
         }
-        busy = tick(w);
+        /* Keep ticking for a while after the list empties: under load it
+         * empties and refills between ticks, and each refill of a
+         * sleeping watcher costs the pushing owner a write(2). */
+        if (tick(w))
+            idle_ticks = 0;
+        busy = ++idle_ticks <= IDLE_TICKS;
     }
 }
 

@@ -29,6 +29,12 @@ typedef struct weft_transport_ops_t {
      * APR_TIMEUP at the deadline, another status on error. */
     apr_status_t (*read)(weft_transport_t *t, char *buf, apr_size_t *n,
                          apr_time_t deadline);
+    /* Optional: like read, for when the bytes are probably not there yet
+     * (the keep-alive wait for the next request), so a transport may wait
+     * first in a way cheaper than read's try-then-wait.  NULL: the core
+     * calls wait_readable, then read. */
+    apr_status_t (*read_idle)(weft_transport_t *t, char *buf, apr_size_t *n,
+                              apr_time_t deadline);
     /* Waits until a read would not block (data, or the peer's close),
      * or the deadline passes (APR_TIMEUP).  A transport that buffers
      * (TLS) answers for its own buffer first. */

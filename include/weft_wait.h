@@ -27,6 +27,20 @@ extern "C" {
 WEFT_DECLARE(apr_status_t)
 weft_wait_fd(int fd, int events, apr_time_t deadline);
 
+/*
+ * Waits until socket fd has bytes (or the peer closed) or deadline passes,
+ * and reads at most n of them into buf: one syscall where the MPM allows
+ * (the thread MPMs block in recv(2) under the socket's receive timeout;
+ * the socket is switched to blocking mode, and *timeo caches the timeout
+ * last set on it: the caller keeps it per socket, 0 before the first
+ * call).  Returns the bytes read, 0 at
+ * the peer's close, -1 with errno (EAGAIN: the deadline passed).  For the
+ * keep-alive wait, where the next request is usually not there yet.
+ */
+WEFT_DECLARE(apr_ssize_t)
+weft_wait_recv(int fd, void *buf, apr_size_t n, apr_time_t deadline,
+               apr_interval_time_t *timeo);
+
 /* Sleeps for d (the handler's time.Sleep). */
 WEFT_DECLARE(void) weft_sleep(apr_interval_time_t d);
 
