@@ -434,8 +434,8 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     weft_request_t *r;
     weft_read_result_t res;
     weft_rl_error_t le;
-    char *line, synth[32];
-    apr_size_t len, used = 0, n;
+    char *line;
+    apr_size_t len, used = 0;
     int unsupported = 0;
 
     pthread_once(&settings_once, settings_init);
@@ -484,13 +484,14 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     if (res == READ_OK) {
         /* llhttp knows only its own methods, so it gets a stand-in line
          * with the version we parsed (weft_reqline.h says why). */
+        const char *synth = r->line.major == 1 && r->line.minor == 0
+                                ? "PUT / HTTP/1.0\r\n"
+                                : "PUT / HTTP/1.1\r\n";
+
         llhttp_init(&c->parser, HTTP_REQUEST, &settings);
         c->parser.data = c;
-        n = (apr_size_t)apr_snprintf(
-            synth, sizeof(synth), "PUT / HTTP/1.%d\r\n",
-            r->line.major == 1 && r->line.minor == 0 ? 0 : 1);
         c->exec_base = synth;
-        if (llhttp_execute(&c->parser, synth, n) != HPE_OK)
+        if (llhttp_execute(&c->parser, synth, strlen(synth)) != HPE_OK)
             res = refuse(c, 400, NULL);
     }
     if (res == READ_OK)

@@ -58,42 +58,65 @@ WEFT_DECLARE(apr_status_t) weft_wait_fd(int fd, int events, apr_time_t deadline)
  * microseconds every time, and the syscall is what this saves. */
 #define TIMEO_SLACK apr_time_from_msec(5)
 
+/* Sets fd's receive timeout to want (0: none) unless the one already set
+ * (*timeo, plus one) is at most TIMEO_SLACK shorter: a shorter one only
+ * wakes the caller early, to wait again for the rest; a longer one would
+ * overrun the deadline.  The first call puts the socket in blocking mode,
+ * so that recv itself waits. */
+static int set_timeo(int fd, apr_interval_time_t want,
+                     apr_interval_time_t *timeo)
+{
+    struct timeval tv;
+
+    if (*timeo == 0) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || ((flags & O_NONBLOCK) &&
+                          fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+            return -1;
+    } else if (want == 0 ? *timeo == 1
+                         : *timeo > 1 && *timeo - 1 <= want &&
+                               *timeo - 1 >= want - TIMEO_SLACK) {
+        return 0;
+    }
+    tv.tv_sec = (time_t)(want / APR_USEC_PER_SEC);
+    tv.tv_usec = (suseconds_t)(want % APR_USEC_PER_SEC);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+        return -1;
+    *timeo = want + 1;
+    return 0;
+}
+
 WEFT_DECLARE(apr_ssize_t)
 weft_wait_recv(int fd, void *buf, apr_size_t n, apr_time_t deadline,
                apr_interval_time_t *timeo)
 {
-    apr_interval_time_t want = 0;
-    ssize_t got;
+    for (;;) {
+        apr_interval_time_t want = 0;
+        ssize_t got;
 
-    if (deadline != 0) {
-        want = deadline - apr_time_now();
-        if (want <= 0) {
+        if (deadline != 0) {
+            want = deadline - apr_time_now();
+            if (want <= 0) {
+                errno = EAGAIN;
+                return -1;
+            }
+        }
+        if (set_timeo(fd, want, timeo) < 0)
+            return -1;
+        do
+            got = recv(fd, buf, n, 0);
+        while (got < 0 && errno == EINTR);
+        if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return got;
+        /* The socket's timeout ran out, perhaps before the deadline (the
+         * cached one was shorter): wait for the rest.  With no deadline
+         * there is no timeout, and EAGAIN means the socket is not ours to
+         * block on: report it rather than spin. */
+        if (deadline == 0) {
             errno = EAGAIN;
             return -1;
         }
     }
-    /* *timeo holds the timeout set on the socket plus one (0 for none,
-     * so 1), or 0 before the first call. */
-    if (*timeo == 0) {
-        /* First use on this socket: blocking mode, so recv itself waits. */
-        int flags = fcntl(fd, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK))
-            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    }
-    if (*timeo == 0 || (want == 0) != (*timeo == 1) ||
-        want < *timeo - 1 - TIMEO_SLACK || want > *timeo - 1 + TIMEO_SLACK) {
-        struct timeval tv;
-        tv.tv_sec = (time_t)(want / APR_USEC_PER_SEC);
-        tv.tv_usec = (suseconds_t)(want % APR_USEC_PER_SEC);
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        *timeo = want + 1;
-    }
-    do
-        got = recv(fd, buf, n, 0);
-    while (got < 0 && errno == EINTR);
-    if (got < 0 && errno == EWOULDBLOCK)
-        errno = EAGAIN;
-    return got;
 }
 
 WEFT_DECLARE(void) weft_sleep(apr_interval_time_t d)

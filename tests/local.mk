@@ -51,7 +51,7 @@ SHARED_LDADD = tests/common/libweft_test.la core/libweft.la \
 unit_tests = tests/unit/test_parse tests/unit/test_config \
 	tests/unit/test_hooks tests/unit/test_module tests/unit/test_ctx \
 	tests/unit/test_sniff tests/unit/test_reqline tests/unit/test_mux \
-	tests/unit/test_static
+	tests/unit/test_static tests/unit/test_wait
 integration_tests = tests/integration/test_weftd \
 	tests/integration/test_http_request tests/integration/test_http_body \
 	tests/integration/test_http_response tests/integration/test_http_conn \
@@ -87,6 +87,11 @@ tests_unit_test_ctx_SOURCES = tests/unit/test_ctx.c
 tests_unit_test_ctx_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ctx_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_ctx_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_wait_SOURCES = tests/unit/test_wait.c
+tests_unit_test_wait_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wait_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_wait_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_sniff_SOURCES = tests/unit/test_sniff.c
 tests_unit_test_sniff_CFLAGS = $(UNIT_CFLAGS)
