@@ -8,6 +8,7 @@
 #include "weft_test.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -336,6 +337,39 @@ int wt_server_wait_log(const wt_server_t *srv, const char *text, int timeout_ms)
         poll(NULL, 0, 10);
     } while (now_ms() < deadline);
     return 0;
+}
+
+int wt_server_fds(const wt_server_t *srv)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)srv->pid);
+    d = opendir(path);
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+int wt_server_wait_fds(const wt_server_t *srv, int most, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    int n;
+
+    for (;;) {
+        n = wt_server_fds(srv);
+        if (n >= 0 && n <= most)
+            return n;
+        if (now_ms() >= deadline)
+            return n;
+        poll(NULL, 0, 10);
+    }
 }
 
 int wt_connect(int port, int timeout_ms)

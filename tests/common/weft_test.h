@@ -65,6 +65,11 @@ char *wt_server_log(const wt_server_t *srv);
 /* Waits until the log contains text (or timeout); 1 if it did. */
 int wt_server_wait_log(const wt_server_t *srv, const char *text,
                        int timeout_ms);
+/* How many file descriptors the server process has open (-1: unknown). */
+int wt_server_fds(const wt_server_t *srv);
+/* Waits up to timeout_ms until it has at most `most` open; returns the
+ * last count (more than most: it did not get there). */
+int wt_server_wait_fds(const wt_server_t *srv, int most, int timeout_ms);
 
 /* A loopback TCP connection to port, or -1. */
 int wt_connect(int port, int timeout_ms);

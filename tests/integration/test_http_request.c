@@ -1442,7 +1442,7 @@ START_TEST(burst_of_bad_requests)
     wt_server_t s;
     conn_t *c;
     char *body, *log, *got;
-    int i, status;
+    int i, status, fds0, fds;
 
     body = wt_fmt("LoadModule testapp_module \"%s\"\n"
                   "Handler testapp\n"
@@ -1450,6 +1450,8 @@ START_TEST(burst_of_bad_requests)
                   "MaxHeaderBytes 512\n",
                   wt_testapp());
     ck_assert_msg(wt_server_start(&s, body) == 0, "weftd did not start");
+    fds0 = wt_server_fds(&s);
+    ck_assert_int_gt(fds0, 0);
     for (i = 0; i < BURST_TOTAL; i++) {
         int k = i % N_BURST;
         c = conn_open_port(s.port);
@@ -1463,6 +1465,11 @@ START_TEST(burst_of_bad_requests)
         /* the per-iteration strings would pile up: free them now */
         teardown();
     }
+    /* No descriptor leaked: every refused connection's socket is closed
+     * once the server's lingering close sees ours. */
+    fds = wt_server_wait_fds(&s, fds0, WAIT_MS);
+    ck_assert_msg(fds == fds0, "weftd has %d fds open, %d before the burst",
+                  fds, fds0);
 
     c = conn_open_port(s.port);
     conn_sends(c, "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n");
