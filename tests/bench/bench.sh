@@ -736,6 +736,9 @@ if is_tls; then WRK_SCHEME=https; fi
 if [[ $SCENARIO == tls-close ]]; then
     WRK_EXTRA=(-H 'Connection: close') WRK_MODE='Connection: close'
 fi
+# A 100 MiB answer shared by many connections takes seconds: wrk's 2 s
+# default would count slow-but-whole answers as timeouts (errors).
+if [[ $SCENARIO == static-100m ]]; then WRK_EXTRA=(--timeout 60s); fi
 
 run_wrk() { # conns seconds port outfile
     timeout -k 5 $(($2 + 30)) "$WRK" -t1 -c"$1" -d"$2s" --latency \
