@@ -1,9 +1,11 @@
 /*
  * tls_transport.c -- the TLS implementation of weft's transport: OpenSSL
- * over the connection's non-blocking socket through a small BIO of our
- * own, every wait through weft_wait_fd under the caller's deadline; the
- * handshake (with Go's answer to plain HTTP), the disconnect watcher's
- * alive check, and the TLS state handlers read (weft_req_tls).
+ * over the connection's socket through a small BIO of our own (recv and
+ * send never block), every wait through the waiting primitive under the
+ * caller's deadline (the keep-alive wait receiving the next record in the
+ * same call); the handshake (with Go's answer to plain HTTP), the
+ * disconnect watcher's alive check, and the TLS state handlers read
+ * (weft_req_tls).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -32,6 +34,10 @@
 /* Bytes of a write gathered into one TLS record (the maximum plaintext
  * of a record): a response's head and body go out as one record. */
 #define STAGE_SIZE 16384
+/* Room for the bytes the keep-alive wait receives before OpenSSL asks for
+ * them: a request's record or more; the rest of a bigger one comes
+ * through the BIO's own recv. */
+#define IDLE_STAGE_SIZE 4096
 
 /*
  * One TLS connection.  The disconnect watcher calls alive() from its own
@@ -51,15 +57,21 @@ typedef struct tls_conn_t {
     SSL *ssl;
     unsigned char head[5]; /* the first bytes received (plain HTTP?) */
     apr_size_t head_len;
-    int plain_http;        /* they were Go's tlsRecordHeaderLooksLikeHTTP */
-    int io_errno;          /* the BIO's last errno (SSL_ERROR_SYSCALL) */
-    int bio_eof;           /* recv saw the peer's FIN */
+    int plain_http; /* they were Go's tlsRecordHeaderLooksLikeHTTP */
+    int io_errno;   /* the BIO's last errno (SSL_ERROR_SYSCALL) */
+    int bio_eof;    /* recv saw the peer's FIN */
+    /* Bytes the keep-alive wait received for OpenSSL, served by bio_read
+     * first: [idle_off, idle_len) of idle_buf.  The owner fills idle_buf
+     * outside mu, but only while idle_len is 0 (no reader looks at it). */
+    char *idle_buf;
+    apr_size_t idle_off, idle_len;
     int failed;            /* a fatal error: no close_notify may follow */
     unsigned long ssl_err; /* OpenSSL's code for it, for the log */
     /* Owner thread only; written before any handler runs, so before the
      * watcher can call alive(), which reads refused. */
     int handshaken;
     int refused; /* an ALPN protocol nobody claimed: reads see EOF */
+    apr_interval_time_t timeo; /* the keep-alive wait's (weft_wait_recv) */
     const char *alpn;
     weft_tls_info_t *info; /* built on the first weft_req_tls */
 } tls_conn_t;
@@ -109,6 +121,16 @@ static int bio_read(BIO *b, char *buf, int len)
     ssize_t n;
 
     BIO_clear_retry_flags(b);
+    if (tc->idle_len > 0) {
+        apr_size_t k = tc->idle_len - tc->idle_off;
+        if (k > (apr_size_t)len)
+            k = (apr_size_t)len;
+        memcpy(buf, tc->idle_buf + tc->idle_off, k);
+        tc->idle_off += k;
+        if (tc->idle_off == tc->idle_len)
+            tc->idle_off = tc->idle_len = 0;
+        return (int)k;
+    }
     do
         n = recv(tc->t.fd, buf, (size_t)len, MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
@@ -290,6 +312,14 @@ static apr_status_t tls_read(weft_transport_t *t, char *buf, apr_size_t *n,
  * peer's close_notify (or an error) that the watcher's peek consumed
  * waits to be reported by the next read.
  */
+/* Whether a read can answer without the socket: bytes in OpenSSL or in
+ * our stage, the peer's close_notify or an error to report.  Under mu. */
+static int tls_pending(tls_conn_t *tc)
+{
+    return tc->failed || tc->idle_len > 0 || SSL_has_pending(tc->ssl) ||
+           (SSL_get_shutdown(tc->ssl) & SSL_RECEIVED_SHUTDOWN);
+}
+
 static apr_status_t tls_wait_readable(weft_transport_t *t, apr_time_t deadline)
 {
     tls_conn_t *tc = t->data;
@@ -298,12 +328,52 @@ static apr_status_t tls_wait_readable(weft_transport_t *t, apr_time_t deadline)
     if (tc->refused)
         return APR_SUCCESS;
     pthread_mutex_lock(&tc->mu);
-    pending = tc->failed || SSL_has_pending(tc->ssl) ||
-              (SSL_get_shutdown(tc->ssl) & SSL_RECEIVED_SHUTDOWN);
+    pending = tls_pending(tc);
     pthread_mutex_unlock(&tc->mu);
     if (pending)
         return APR_SUCCESS;
     return weft_wait_fd(tc->t.fd, WEFT_WAIT_READ, deadline);
+}
+
+/*
+ * The keep-alive wait: when nothing is buffered, receive the next bytes
+ * in the wait itself (one syscall rather than poll and recv, as the TCP
+ * transport does), outside mu, and let OpenSSL take them through the BIO.
+ */
+static apr_status_t tls_read_idle(weft_transport_t *t, char *buf, apr_size_t *n,
+                                  apr_time_t deadline)
+{
+    tls_conn_t *tc = t->data;
+    apr_ssize_t got;
+    int pending;
+
+    if (tc->refused) {
+        *n = 0;
+        return APR_EOF;
+    }
+    pthread_mutex_lock(&tc->mu);
+    pending = tls_pending(tc);
+    pthread_mutex_unlock(&tc->mu);
+    if (!pending) {
+        if (tc->idle_buf == NULL)
+            tc->idle_buf =
+                apr_palloc(weft_conn_pool(tc->conn), IDLE_STAGE_SIZE);
+        got = weft_wait_recv(t->fd, tc->idle_buf, IDLE_STAGE_SIZE, deadline,
+                             &tc->timeo);
+        if (got < 0) {
+            *n = 0;
+            return errno == EAGAIN ? APR_TIMEUP : APR_FROM_OS_ERROR(errno);
+        }
+        if (got > 0) {
+            pthread_mutex_lock(&tc->mu);
+            tc->idle_off = 0;
+            tc->idle_len = (apr_size_t)got;
+            pthread_mutex_unlock(&tc->mu);
+        }
+        /* 0, the peer's FIN: the read below finds it again and tells a
+         * close_notify'd end from a cut one, as OpenSSL sees it. */
+    }
+    return tls_read(t, buf, n, deadline);
 }
 
 /* One SSL_write of len bytes, counted into *written when it completes. */
@@ -438,6 +508,7 @@ static void tls_close(weft_transport_t *t)
 static const weft_transport_ops_t tls_ops = {
     .name = "tls",
     .read = tls_read,
+    .read_idle = tls_read_idle,
     .wait_readable = tls_wait_readable,
     .writev = tls_writev,
     .sendfile = NULL, /* encryption needs the bytes: the core copies */

@@ -786,6 +786,96 @@ START_TEST(pipelining)
 }
 END_TEST
 
+/* How a client leaves: here while idle, below during a handler. */
+enum { LEAVE_NOTIFY, LEAVE_FIN, LEAVE_RST };
+static const char *const leave_names[] = { "close_notify alone",
+                                           "FIN without close_notify",
+                                           "reset" };
+
+/*
+ * Two requests in two records that reach the server in one segment, the
+ * second bigger than what the keep-alive wait receives at once: the wait
+ * hands OpenSSL the first record and part of the second, and both are
+ * answered in order.
+ */
+START_TEST(records_in_one_segment)
+{
+    tclient_t *c = tls_default();
+    char pad[6001];
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *out;
+    long n;
+
+    /* A first exchange puts the server in its keep-alive wait. */
+    ck_assert_str_eq(get(c, "/size?n=1"), "x");
+    memset(pad, 'p', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    ck_assert_ptr_nonnull(mem);
+    BIO_up_ref(mem);
+    SSL_set0_wbio(c->ssl, mem);
+    tls_send(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    tls_send(c, wt_fmt("GET /size?n=3 HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n"
+                       "Connection: close\r\n\r\n",
+                       pad));
+    n = BIO_get_mem_data(mem, &out);
+    ck_assert_int_gt(n, 6000);
+    ck_assert_int_eq(wt_send(c->fd, out, (size_t)n), 0);
+    BIO_free(mem);
+    SSL_set0_wbio(c->ssl, BIO_new_socket(c->fd, BIO_NOCLOSE));
+    expect_response(c, "hello\n");
+    ck_assert_str_eq(read_response(c, NULL), "xxx");
+    expect_close(c);
+}
+END_TEST
+
+/* The keep-alive wait ends when the client leaves (close_notify, FIN or
+ * reset), and the connection closes. */
+START_TEST(leave_while_idle)
+{
+    int how = _i;
+    tclient_t *c;
+
+    events_fetch(1);
+    c = tls_default();
+    ck_assert_str_eq(get(c, "/size?n=1"), "x");
+    wait_state(c, "idle");
+    if (how == LEAVE_NOTIFY) {
+        ck_assert_int_ge(SSL_shutdown(c->ssl), 0);
+    } else if (how == LEAVE_FIN) {
+        ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+    } else {
+        struct linger lg = { 1, 0 };
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(c->fd);
+        c->fd = -1;
+    }
+    wait_state(c, "closed");
+}
+END_TEST
+
+/* IdleTimeout over TLS: the connection closes once the keep-alive wait
+ * has lasted it, not before. */
+START_TEST(idle_timeout)
+{
+    topts_t o = { 0 };
+    tclient_t *c;
+    long long t0, took;
+
+    ck_assert_msg(wt_server_start(&tsrv, conf_with("IdleTimeout 300ms\n")) == 0,
+                  "weftd did not start");
+    o.port = tsrv.port;
+    c = tls_open(&o);
+    /* Before the request, so before the server's idle deadline starts. */
+    t0 = now_ms();
+    tls_send(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_response(c, "hello\n");
+    expect_close(c);
+    took = now_ms() - t0;
+    ck_assert_msg(took >= 300, "closed %lld ms after the request", took);
+    ck_assert_int_eq(wt_server_stop(&tsrv, SIGTERM, WAIT_MS), 0);
+}
+END_TEST
+
 /* Bodies larger than a record, both ways. */
 START_TEST(large_bodies)
 {
@@ -971,11 +1061,6 @@ START_TEST(alpn_no_overlap)
 END_TEST
 
 /* ---- disconnects during a handler -------------------------------------- */
-
-enum { LEAVE_NOTIFY, LEAVE_FIN, LEAVE_RST };
-static const char *const leave_names[] = { "close_notify alone",
-                                           "FIN without close_notify",
-                                           "reset" };
 
 /*
  * The watcher's alive check over TLS: a close_notify with the TCP
@@ -1479,6 +1564,8 @@ int main(void)
     tcase_add_test(tc, sni_unknown_gets_default);
     tcase_add_test(tc, keep_alive);
     tcase_add_test(tc, pipelining);
+    tcase_add_test(tc, records_in_one_segment);
+    tcase_add_loop_test(tc, leave_while_idle, 0, 3);
     tcase_add_test(tc, large_bodies);
     tcase_add_test(tc, hijack_over_tls);
     tcase_add_loop_test(tc, plain_http_gets_400, 0, 5);
@@ -1519,6 +1606,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     tcase_add_test(tc, shutdown_idle_and_in_flight);
+    tcase_add_test(tc, idle_timeout);
 
     tc = tcase_create("configuration");
     tcase_add_checked_fixture(tc, NULL, teardown);
