@@ -306,12 +306,6 @@ static apr_status_t tls_read(weft_transport_t *t, char *buf, apr_size_t *n,
     return rv;
 }
 
-/*
- * OpenSSL's state first: the socket may be empty while a request waits
- * in OpenSSL's buffer (decrypted, or raw bytes read ahead), or while the
- * peer's close_notify (or an error) that the watcher's peek consumed
- * waits to be reported by the next read.
- */
 /* Whether a read can answer without the socket: bytes in OpenSSL or in
  * our stage, the peer's close_notify or an error to report.  Under mu. */
 static int tls_pending(tls_conn_t *tc)
@@ -320,6 +314,12 @@ static int tls_pending(tls_conn_t *tc)
            (SSL_get_shutdown(tc->ssl) & SSL_RECEIVED_SHUTDOWN);
 }
 
+/*
+ * OpenSSL's state first: the socket may be empty while a request waits
+ * in OpenSSL's buffer (decrypted, or raw bytes read ahead), or while the
+ * peer's close_notify (or an error) that the watcher's peek consumed
+ * waits to be reported by the next read.
+ */
 static apr_status_t tls_wait_readable(weft_transport_t *t, apr_time_t deadline)
 {
     tls_conn_t *tc = t->data;
