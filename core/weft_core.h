@@ -69,6 +69,10 @@ struct weft_server_t {
     int nopen;                      /* accepted and not yet closed, hijacked
                                       ones included (MaxConnections) */
     int owner_threads;              /* MPM threads alive (for the exit) */
+    /* The last owner thread to leave, not yet joined (weft_shutdown.c
+     * says why threads are joined at all). */
+    pthread_t last_exited;
+    int has_last_exited;
     pthread_cond_t changed;         /* a connection left, or done was set */
     struct weft_conn_t *free_conns; /* recycled connection structs */
     int nfree;
@@ -77,6 +81,8 @@ struct weft_server_t {
     int accept_stopped;            /* listeners shut (once) */
     int stopping;                  /* a stop thread was started */
     int stop_close;                /* ...and it should close, not drain */
+    pthread_t stop_thread;         /* the stop thread, until wait joins it */
+    int stop_joinable;
     int closed;                    /* Close shut every connection */
     int done;                      /* shutdown or close finished */
     /* Atomics: read without the lock on hot paths. */

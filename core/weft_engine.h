@@ -241,10 +241,11 @@ void weft_send_error(weft_conn_t *c, weft_request_t *r, int code,
                      const char *reason, const char *body);
 const char *weft_http_date(void);
 
-/* weft_shutdown.c: MPMs count their threads here, so the main thread
- * knows when none can touch the server any more.  exit is the thread's
- * very last access to the server. */
-void weft_owner_thread_enter(weft_server_t *s);
+/* weft_shutdown.c: MPMs start their threads here, counted and joined,
+ * so the exit knows when none can touch the server (or a library's
+ * thread-local state) any more.  exit is the thread's very last call. */
+apr_status_t weft_owner_thread_start(weft_server_t *s, void *(*fn)(void *),
+                                     void *arg);
 void weft_owner_thread_exit(weft_server_t *s);
 
 /* weft_accept.c */

@@ -23,7 +23,6 @@ typedef struct {
     int nidle;
     int nthreads; /* running or parked */
     int stopping;
-    pthread_attr_t attr;
 } thread_mpm_t;
 
 static thread_mpm_t *mpm_of(weft_server_t *s)
@@ -78,8 +77,6 @@ static apr_status_t thread_start(weft_server_t *s)
     thread_mpm_t *m = apr_pcalloc(s->pool, sizeof(*m));
 
     pthread_mutex_init(&m->mu, NULL);
-    pthread_attr_init(&m->attr);
-    pthread_attr_setdetachstate(&m->attr, PTHREAD_CREATE_DETACHED);
     s->mpm_data = m;
     return APR_SUCCESS;
 }
@@ -97,8 +94,7 @@ static void thread_unreserve(weft_server_t *s)
 static apr_status_t thread_submit(weft_server_t *s, weft_conn_t *c)
 {
     thread_mpm_t *m = mpm_of(s);
-    pthread_t t;
-    int rc;
+    apr_status_t rv;
 
     pthread_mutex_lock(&m->mu);
     if (m->idle != NULL) {
@@ -112,18 +108,14 @@ static apr_status_t thread_submit(weft_server_t *s, weft_conn_t *c)
     }
     m->nthreads++;
     pthread_mutex_unlock(&m->mu);
-    weft_owner_thread_enter(s);
-    rc = pthread_create(&t, &m->attr, owner_main, c);
-    if (rc != 0) {
+    rv = weft_owner_thread_start(s, owner_main, c);
+    if (rv != APR_SUCCESS) {
         pthread_mutex_lock(&m->mu);
         m->nthreads--;
         pthread_mutex_unlock(&m->mu);
-        weft_owner_thread_exit(s);
-        weft_log_error(WEFT_LOG_ERR, APR_FROM_OS_ERROR(rc),
-                       "cannot create a thread");
-        return APR_FROM_OS_ERROR(rc);
+        weft_log_error(WEFT_LOG_ERR, rv, "cannot create a thread");
     }
-    return APR_SUCCESS;
+    return rv;
 }
 
 static void thread_stop(weft_server_t *s)

@@ -57,7 +57,6 @@ static void *worker_main(void *arg)
 static apr_status_t worker_start(weft_server_t *s)
 {
     worker_mpm_t *m = apr_pcalloc(s->pool, sizeof(*m));
-    pthread_attr_t attr;
     int i, n = s->conf->threads;
 
     pthread_mutex_init(&m->mu, NULL);
@@ -66,28 +65,21 @@ static apr_status_t worker_start(weft_server_t *s)
     m->cap = n;
     m->queue = apr_pcalloc(s->pool, sizeof(*m->queue) * (apr_size_t)n);
     s->mpm_data = m;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     for (i = 0; i < n; i++) {
-        pthread_t t;
-        int rc;
+        apr_status_t rv;
         pthread_mutex_lock(&m->mu);
         m->nthreads++;
         pthread_mutex_unlock(&m->mu);
-        weft_owner_thread_enter(s);
-        rc = pthread_create(&t, &attr, worker_main, s);
-        if (rc != 0) {
+        rv = weft_owner_thread_start(s, worker_main, s);
+        if (rv != APR_SUCCESS) {
             pthread_mutex_lock(&m->mu);
             m->nthreads--;
             pthread_mutex_unlock(&m->mu);
-            weft_owner_thread_exit(s);
-            pthread_attr_destroy(&attr);
-            weft_log_error(WEFT_LOG_ERR, APR_FROM_OS_ERROR(rc),
+            weft_log_error(WEFT_LOG_ERR, rv,
                            "cannot create worker thread %d of %d", i + 1, n);
-            return APR_FROM_OS_ERROR(rc);
+            return rv;
         }
     }
-    pthread_attr_destroy(&attr);
     return APR_SUCCESS;
 }
 

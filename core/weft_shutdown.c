@@ -186,10 +186,14 @@ weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout)
     if (a != NULL) {
         a->s = s;
         a->timeout = timeout;
+        pthread_mutex_lock(&s->mu);
         if (pthread_create(&t, NULL, stop_main, a) == 0) {
-            pthread_detach(t);
+            s->stop_thread = t;
+            s->stop_joinable = 1;
+            pthread_mutex_unlock(&s->mu);
             return;
         }
+        pthread_mutex_unlock(&s->mu);
         free(a);
     }
     /* No thread: stop inline rather than not at all. */
@@ -202,21 +206,67 @@ weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout)
 
 WEFT_DECLARE(void) weft_server_wait(weft_server_t *s)
 {
+    pthread_t stopper;
+    int join;
+
     pthread_mutex_lock(&s->mu);
     while (!s->done)
         pthread_cond_wait(&s->changed, &s->mu);
+    stopper = s->stop_thread;
+    join = s->stop_joinable;
+    s->stop_joinable = 0;
     pthread_mutex_unlock(&s->mu);
+    /* The stop thread still holds s->mu when it sets done: joined, it can
+     * no longer touch a server the caller is about to destroy. */
+    if (join)
+        pthread_join(stopper, NULL);
 }
 
-void weft_owner_thread_enter(weft_server_t *s)
+/* An owner thread for the MPM, counted until it leaves (joinable: see
+ * weft_owner_thread_exit). */
+apr_status_t weft_owner_thread_start(weft_server_t *s, void *(*fn)(void *),
+                                     void *arg)
 {
+    pthread_t t;
+    int rc;
+
     pthread_mutex_lock(&s->mu);
     s->owner_threads++;
     pthread_mutex_unlock(&s->mu);
+    rc = pthread_create(&t, NULL, fn, arg);
+    if (rc == 0)
+        return APR_SUCCESS;
+    pthread_mutex_lock(&s->mu);
+    s->owner_threads--;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->mu);
+    return APR_FROM_OS_ERROR(rc);
 }
 
+/*
+ * The last thing an owner thread does.  Owner threads are joinable, and
+ * each one leaving joins the one that left before it; the exit joins the
+ * last.  A thread that has counted
+ * itself out still runs its thread-local destructors (OpenSSL's among
+ * them), and an exit that ran its atexit cleanups meanwhile (OpenSSL's
+ * again) would free what those destructors use: a crash, or per-thread
+ * state leaked.  Chaining the joins keeps at most one finished thread
+ * unjoined however many the MPM trims, and needs no list.
+ */
 void weft_owner_thread_exit(weft_server_t *s)
 {
+    pthread_t prev;
+    int join;
+
+    pthread_mutex_lock(&s->mu);
+    prev = s->last_exited;
+    join = s->has_last_exited;
+    s->last_exited = pthread_self();
+    s->has_last_exited = 1;
+    pthread_mutex_unlock(&s->mu);
+    /* prev has counted itself out: it is only finishing its exit. */
+    if (join)
+        pthread_join(prev, NULL);
     pthread_mutex_lock(&s->mu);
     s->owner_threads--;
     pthread_cond_broadcast(&s->changed);
@@ -234,6 +284,14 @@ weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout)
            weft_wait_cond(&s->changed, &s->mu, until) == 0)
         ;
     quiet = s->nopen == 0 && s->owner_threads == 0;
+    /* Every other thread that left was joined before it counted itself
+     * out; the last one has counted itself out and is only finishing. */
+    if (quiet && s->has_last_exited) {
+        s->has_last_exited = 0;
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->last_exited, NULL);
+        return 1;
+    }
     pthread_mutex_unlock(&s->mu);
     return quiet;
 }
