@@ -36,7 +36,7 @@ static int wait_for_room(weft_server_t *s)
         return !atomic_load(&s->shutting_down);
     pthread_mutex_lock(&s->mu);
     while (s->nopen >= max && !atomic_load(&s->shutting_down))
-        pthread_cond_wait(&s->changed, &s->mu);
+        weft_server_wait_changed(s, 0);
     ok = !atomic_load(&s->shutting_down);
     pthread_mutex_unlock(&s->mu);
     return ok;
@@ -50,7 +50,7 @@ static void backoff_sleep(weft_server_t *s, apr_interval_time_t d)
 
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->shutting_down) &&
-           weft_wait_cond(&s->changed, &s->mu, until) == 0)
+           weft_server_wait_changed(s, until) == 0)
         ;
     pthread_mutex_unlock(&s->mu);
 }
@@ -184,7 +184,7 @@ void weft_accept_stop(weft_server_t *s)
         return;
     }
     s->accept_stopped = 1;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
     s->mpm->stop(s);
     for (i = 0; i < s->accepters->nelts; i++) {

@@ -201,7 +201,7 @@ void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
             c->next->prev = c->prev;
         c->prev = c->next = NULL;
         s->nlive--;
-        pthread_cond_broadcast(&s->changed);
+        weft_server_changed(s);
         pthread_mutex_unlock(&s->mu);
     }
     if (st != WEFT_STATE_NEW)
@@ -238,7 +238,7 @@ void weft_conn_release(weft_conn_t *c)
     c->ctx = NULL;
     pthread_mutex_lock(&s->mu);
     s->nopen--;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     /* The struct is kept for reuse and never freed while serving: the
      * disconnect watcher may still hold a pointer to it (weft_watch.c).
      * Beyond a reserve, its buffers and pool go back to the system. */

@@ -73,7 +73,13 @@ struct weft_server_t {
      * says why threads are joined at all). */
     pthread_t last_exited;
     int has_last_exited;
-    pthread_cond_t changed;         /* a connection left, or done was set */
+    /* A connection left or a thread ended, for the few that wait on it
+     * (weft_server_wait_changed): stop, quiesce, MaxConnections, back-off.
+     * Nobody waits while serving normally, and weft_server_changed skips
+     * the broadcast then: every close would wake them otherwise. */
+    pthread_cond_t changed;
+    int changed_waiters;
+    pthread_cond_t done_cond; /* done was set (weft_server_wait) */
     struct weft_conn_t *free_conns; /* recycled connection structs */
     int nfree;
     apr_array_header_t *accepters; /* weft_accepter_t, one per listener */
@@ -129,6 +135,16 @@ int weft_wait_cond(pthread_cond_t *cond, pthread_mutex_t *mu,
  * hot paths that need seconds (state stamps, Date) or a deadline check
  * that may be a tick late; much cheaper than apr_time_now. */
 apr_time_t weft_time_coarse(void);
+
+/* weft_shutdown.c, with s->mu held: tell the waiters on s->changed, and
+ * wait on it until the deadline (0: none; a pthread code back). */
+void weft_server_changed(weft_server_t *s);
+int weft_server_wait_changed(weft_server_t *s, apr_time_t until);
+/* The deadline d from now (0 for d <= 0) on the coarse clock, plus one
+ * tick so that it is never earlier than apr_time_now() + d would be: at
+ * most a tick late, as a timer may be.  For the deadlines set on every
+ * request, whose durations are seconds. */
+apr_time_t weft_deadline_after(apr_interval_time_t d);
 
 /* weft_listen.c */
 const char *weft_listen_parse(apr_pool_t *p, const char *text,

@@ -57,7 +57,11 @@ struct weft_ctx_t {
     weft_ctx_t *next; /* guarded by parent->mu */
 
     pthread_mutex_t mu;
-    pthread_cond_t cond;      /* with mu: cause set, inflight or waiters drop */
+    /* With mu: cause set, inflight or waiters drop.  Made by the first
+     * thread to wait on it (has_cond): most contexts, a request's among
+     * them, are never waited on, and skip its set-up and tear-down. */
+    pthread_cond_t cond;
+    int has_cond; /* guarded by mu */
     weft_ctx_t *children;     /* guarded by mu; NULL once done */
     weft_ctx_after_t *afters; /* guarded by mu: pending, oldest first */
     weft_ctx_after_t *afters_tail; /* guarded by mu */
@@ -202,6 +206,23 @@ static void timer_disarm(weft_ctx_t *c)
     pthread_mutex_unlock(&timer_mu);
 }
 
+/* Under c->mu: the condition, made on first use. */
+static pthread_cond_t *cond_of(weft_ctx_t *c)
+{
+    if (!c->has_cond) {
+        weft_cond_init(&c->cond);
+        c->has_cond = 1;
+    }
+    return &c->cond;
+}
+
+/* Under c->mu: wakes the waiters, if there can be any. */
+static void wake(weft_ctx_t *c)
+{
+    if (c->has_cond)
+        pthread_cond_broadcast(&c->cond);
+}
+
 static apr_status_t load_cause(weft_ctx_t *c)
 {
     return atomic_load_explicit(&c->cause, memory_order_acquire);
@@ -216,7 +237,7 @@ static void cancel_locked(weft_ctx_t *c, apr_status_t cause, batch_t *b)
     weft_ctx_t *child, *next;
 
     atomic_store_explicit(&c->cause, cause, memory_order_release);
-    pthread_cond_broadcast(&c->cond);
+    wake(c);
 
     for (a = c->afters; a != NULL; a = a->next) {
         a->state = AFTER_CLAIMED;
@@ -259,7 +280,7 @@ static void run_batch(batch_t *b)
         if (b->current == a) {
             pthread_mutex_lock(&x->mu);
             if (--x->inflight == 0 && x->dying)
-                pthread_cond_broadcast(&x->cond);
+                wake(x);
             pthread_mutex_unlock(&x->mu);
         }
         b->current = NULL;
@@ -390,9 +411,10 @@ static apr_status_t ctx_cleanup(void *data)
     pthread_mutex_lock(&c->mu);
     c->dying = 1;
     while (c->inflight != 0 || c->waiters != 0)
-        weft_wait_cond(&c->cond, &c->mu, 0);
+        weft_wait_cond(cond_of(c), &c->mu, 0);
     pthread_mutex_unlock(&c->mu);
-    pthread_cond_destroy(&c->cond);
+    if (c->has_cond)
+        pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->mu);
     return APR_SUCCESS;
 }
@@ -409,7 +431,6 @@ static weft_ctx_t *ctx_alloc(weft_ctx_t *parent, apr_pool_t *p)
         c->deadline_owner = parent->deadline_owner;
     }
     pthread_mutex_init(&c->mu, NULL);
-    weft_cond_init(&c->cond);
     return c;
 }
 
@@ -541,11 +562,11 @@ weft_ctx_wait(weft_ctx_t *c, apr_interval_time_t timeout)
            0) {
         if (limit != 0 && apr_time_now() >= limit)
             break;
-        weft_wait_cond(&c->cond, &c->mu, limit);
+        weft_wait_cond(cond_of(c), &c->mu, limit);
     }
     expired = cause == 0 && c->deadline != 0 && apr_time_now() >= c->deadline;
     if (!expired && --c->waiters == 0 && c->dying)
-        pthread_cond_broadcast(&c->cond);
+        wake(c);
     pthread_mutex_unlock(&c->mu);
     /* Once out of waiters, c may be freed (its pool cleared by another
      * thread after the cancel that woke us): touch nothing of it. */
@@ -557,7 +578,7 @@ weft_ctx_wait(weft_ctx_t *c, apr_interval_time_t timeout)
     cancel_begin(c->deadline_owner, WEFT_CTX_DEADLINE, 1, &b);
     pthread_mutex_lock(&c->mu);
     if (--c->waiters == 0 && c->dying)
-        pthread_cond_broadcast(&c->cond);
+        wake(c);
     pthread_mutex_unlock(&c->mu);
     run_batch(&b);
     return APR_SUCCESS;

@@ -81,7 +81,7 @@ static void claim_quietly(weft_conn_t *c)
     if (s->hijacked != NULL)
         s->hijacked->hj_prev = c;
     s->hijacked = c;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
     atomic_fetch_sub(&s->counts[old & 0xff], 1);
 }
@@ -136,7 +136,7 @@ WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h)
     if (c->hj_next != NULL)
         c->hj_next->hj_prev = c->hj_prev;
     c->hj_fn = NULL;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
     atomic_fetch_sub(&s->counts[WEFT_STATE_HIJACKED], 1);
     c->transport->ops->close(c->transport);

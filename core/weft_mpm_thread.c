@@ -4,16 +4,27 @@
  * are reused, so steady traffic creates no threads; threads parked for a
  * minute beyond a small reserve exit.
  */
+#include <errno.h>
+#include <semaphore.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "weft_engine.h"
 
 #define IDLE_TRIM apr_time_from_sec(60)
 #define IDLE_KEEP 16
 
+/*
+ * A parked thread sleeps on its own semaphore, not on a condition under
+ * the MPM's mutex: the accept thread hands a connection over by setting
+ * conn under mu and posting after it unlocks, so the woken thread starts
+ * serving at once instead of first queueing for the mutex the accept
+ * thread still holds (a futex round trip and a context switch more per
+ * connection).
+ */
 typedef struct parked_t {
-    pthread_cond_t wake;
-    weft_conn_t *conn; /* set by submit before it signals */
+    sem_t wake;        /* posted once for each hand-over, and by stop */
+    weft_conn_t *conn; /* guarded by mu: set by submit before its post */
     struct parked_t *next;
 } parked_t;
 
@@ -30,6 +41,63 @@ static thread_mpm_t *mpm_of(weft_server_t *s)
     return s->mpm_data;
 }
 
+/* Waits for a post until the trim time; 0 when one came. */
+static int park_wait(parked_t *me, const struct timespec *until)
+{
+    int rc;
+
+    while ((rc = sem_timedwait(&me->wake, until)) != 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* Parks the calling thread until a connection comes (returned) or it
+ * should leave (NULL): the server stops, or it idled for IDLE_TRIM beyond
+ * the IDLE_KEEP reserve.  Called and returns with mu held. */
+static weft_conn_t *park(thread_mpm_t *m, parked_t *me)
+{
+    me->conn = NULL;
+    me->next = m->idle;
+    m->idle = me;
+    m->nidle++;
+    for (;;) {
+        struct timespec until;
+        weft_conn_t *c;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)apr_time_sec(IDLE_TRIM);
+        pthread_mutex_unlock(&m->mu);
+        if (park_wait(me, &until) == 0) {
+            pthread_mutex_lock(&m->mu);
+            if (me->conn != NULL)
+                return me->conn; /* submit unlinked us */
+            if (m->stopping)
+                break;
+            continue; /* a stop's post that found us */
+        }
+        pthread_mutex_lock(&m->mu);
+        if ((c = me->conn) != NULL) {
+            /* Taken as the wait ran out: its post is on the way. */
+            pthread_mutex_unlock(&m->mu);
+            while (sem_wait(&me->wake) != 0 && errno == EINTR)
+                ;
+            pthread_mutex_lock(&m->mu);
+            return c;
+        }
+        if (m->stopping || m->nidle > IDLE_KEEP)
+            break;
+    }
+    /* Leaving: unlink ourselves (submit did not take us); a pending stop
+     * post dies with the semaphore. */
+    {
+        parked_t **pp = &m->idle;
+        while (*pp != me)
+            pp = &(*pp)->next;
+        *pp = me->next;
+        m->nidle--;
+    }
+    return NULL;
+}
+
 static void *owner_main(void *arg)
 {
     weft_conn_t *c = arg;
@@ -37,37 +105,17 @@ static void *owner_main(void *arg)
     thread_mpm_t *m = mpm_of(s);
     parked_t me;
 
-    weft_cond_init(&me.wake);
+    sem_init(&me.wake, 0, 0);
     for (;;) {
         weft_conn_serve(c);
         pthread_mutex_lock(&m->mu);
-        if (m->stopping)
+        if (m->stopping || (c = park(m, &me)) == NULL)
             break;
-        me.conn = NULL;
-        me.next = m->idle;
-        m->idle = &me;
-        m->nidle++;
-        while (me.conn == NULL && !m->stopping) {
-            apr_time_t until = apr_time_now() + IDLE_TRIM;
-            if (weft_wait_cond(&me.wake, &m->mu, until) != 0 &&
-                me.conn == NULL && m->nidle > IDLE_KEEP)
-                break;
-        }
-        if (me.conn == NULL) {
-            /* Leaving: unlink ourselves (submit did not take us). */
-            parked_t **pp = &m->idle;
-            while (*pp != &me)
-                pp = &(*pp)->next;
-            *pp = me.next;
-            m->nidle--;
-            break;
-        }
-        c = me.conn;
         pthread_mutex_unlock(&m->mu);
     }
     m->nthreads--;
     pthread_mutex_unlock(&m->mu);
-    pthread_cond_destroy(&me.wake);
+    sem_destroy(&me.wake);
     weft_owner_thread_exit(s);
     return NULL;
 }
@@ -102,8 +150,9 @@ static apr_status_t thread_submit(weft_server_t *s, weft_conn_t *c)
         m->idle = p->next;
         m->nidle--;
         p->conn = c;
-        pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&m->mu);
+        /* p stays valid: its thread waits for this post in every case. */
+        sem_post(&p->wake);
         return APR_SUCCESS;
     }
     m->nthreads++;
@@ -126,7 +175,7 @@ static void thread_stop(weft_server_t *s)
     pthread_mutex_lock(&m->mu);
     m->stopping = 1;
     for (p = m->idle; p != NULL; p = p->next)
-        pthread_cond_signal(&p->wake);
+        sem_post(&p->wake);
     pthread_mutex_unlock(&m->mu);
 }
 

@@ -117,8 +117,9 @@ static apr_status_t worker_submit(weft_server_t *s, weft_conn_t *c)
     /* At most one queued connection per reservation, so it fits. */
     m->queue[(m->head + m->len) % m->cap] = c;
     m->len++;
-    pthread_cond_signal(&m->work);
     pthread_mutex_unlock(&m->mu);
+    /* After the unlock, so the woken worker does not queue for mu. */
+    pthread_cond_signal(&m->work);
     return APR_SUCCESS;
 }
 

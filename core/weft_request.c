@@ -501,7 +501,7 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     if (res == READ_OK)
         res = check_fields(c, r);
     if (cf->write_timeout > 0)
-        c->write_deadline = apr_time_now() + cf->write_timeout;
+        c->write_deadline = weft_deadline_after(cf->write_timeout);
     if (res != READ_OK)
         return res;
 

@@ -108,7 +108,7 @@ static int wait_next(weft_conn_t *c)
         cf->idle_timeout ? cf->idle_timeout : cf->read_timeout;
     apr_status_t rv = APR_SUCCESS;
 
-    c->read_deadline = d > 0 ? apr_time_now() + d : 0;
+    c->read_deadline = weft_deadline_after(d);
     if (c->rstart == c->rend) {
         /* A client that waits for each response has not sent its next
          * request yet: wait first rather than read into EAGAIN and then

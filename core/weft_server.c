@@ -33,6 +33,7 @@ weft_server_create(apr_pool_t *parent, weft_server_t **out)
     apr_hook_global_pool = s->hook_pool;
     pthread_mutex_init(&s->mu, NULL);
     weft_cond_init(&s->changed);
+    weft_cond_init(&s->done_cond);
     s->base_ctx = weft_ctx_root(p);
     s->modules = apr_array_make(p, 16, sizeof(weft_loaded_module_t));
     s->directives = apr_hash_make(p);

@@ -105,7 +105,7 @@ weft_server_shutdown(weft_server_t *s, apr_time_t deadline, int *remaining)
             until = deadline;
         /* A connection leaving wakes us early: nothing else does. */
         pthread_mutex_lock(&s->mu);
-        weft_wait_cond(&s->changed, &s->mu, until);
+        weft_server_wait_changed(s, until);
         pthread_mutex_unlock(&s->mu);
     }
     if (remaining != NULL)
@@ -124,7 +124,7 @@ WEFT_DECLARE(void) weft_server_close(weft_server_t *s)
     for (c = s->live; c != NULL; c = c->next)
         weft_conn_kill(c);
     weft_hijack_kill_waited(s);
-    pthread_cond_broadcast(&s->changed); /* wakes a Shutdown's poll */
+    weft_server_changed(s); /* wakes a Shutdown's poll */
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -158,7 +158,7 @@ static void *stop_main(void *arg)
     free(a);
     pthread_mutex_lock(&s->mu);
     s->done = 1;
-    pthread_cond_broadcast(&s->changed);
+    pthread_cond_broadcast(&s->done_cond);
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
@@ -200,8 +200,24 @@ weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout)
     weft_server_close(s);
     pthread_mutex_lock(&s->mu);
     s->done = 1;
-    pthread_cond_broadcast(&s->changed);
+    pthread_cond_broadcast(&s->done_cond);
     pthread_mutex_unlock(&s->mu);
+}
+
+void weft_server_changed(weft_server_t *s)
+{
+    if (s->changed_waiters > 0)
+        pthread_cond_broadcast(&s->changed);
+}
+
+int weft_server_wait_changed(weft_server_t *s, apr_time_t until)
+{
+    int rc;
+
+    s->changed_waiters++;
+    rc = weft_wait_cond(&s->changed, &s->mu, until);
+    s->changed_waiters--;
+    return rc;
 }
 
 WEFT_DECLARE(void) weft_server_wait(weft_server_t *s)
@@ -211,7 +227,7 @@ WEFT_DECLARE(void) weft_server_wait(weft_server_t *s)
 
     pthread_mutex_lock(&s->mu);
     while (!s->done)
-        pthread_cond_wait(&s->changed, &s->mu);
+        pthread_cond_wait(&s->done_cond, &s->mu);
     stopper = s->stop_thread;
     join = s->stop_joinable;
     s->stop_joinable = 0;
@@ -238,7 +254,7 @@ apr_status_t weft_owner_thread_start(weft_server_t *s, void *(*fn)(void *),
         return APR_SUCCESS;
     pthread_mutex_lock(&s->mu);
     s->owner_threads--;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
     return APR_FROM_OS_ERROR(rc);
 }
@@ -269,7 +285,7 @@ void weft_owner_thread_exit(weft_server_t *s)
         pthread_join(prev, NULL);
     pthread_mutex_lock(&s->mu);
     s->owner_threads--;
-    pthread_cond_broadcast(&s->changed);
+    weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -281,7 +297,7 @@ weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout)
 
     pthread_mutex_lock(&s->mu);
     while (!(quiet = s->nopen == 0 && s->owner_threads == 0) &&
-           weft_wait_cond(&s->changed, &s->mu, until) == 0)
+           weft_server_wait_changed(s, until) == 0)
         ;
     quiet = s->nopen == 0 && s->owner_threads == 0;
     /* Every other thread that left was joined before it counted itself

@@ -174,3 +174,26 @@ apr_time_t weft_time_coarse(void)
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
+
+/* The coarse clock's resolution (a kernel tick), read once. */
+static apr_interval_time_t coarse_tick;
+static pthread_once_t coarse_once = PTHREAD_ONCE_INIT;
+
+static void coarse_init(void)
+{
+    struct timespec res;
+
+    if (clock_getres(CLOCK_REALTIME_COARSE, &res) == 0)
+        coarse_tick = (apr_interval_time_t)res.tv_sec * APR_USEC_PER_SEC +
+                      (res.tv_nsec + 999) / 1000;
+    else
+        coarse_tick = apr_time_from_msec(10); /* more than any HZ gives */
+}
+
+apr_time_t weft_deadline_after(apr_interval_time_t d)
+{
+    if (d <= 0)
+        return 0;
+    pthread_once(&coarse_once, coarse_init);
+    return weft_time_coarse() + d + coarse_tick;
+}

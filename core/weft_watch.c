@@ -60,7 +60,7 @@ static void arm(weft_watcher_t *w, weft_conn_t *c)
  * connections whose handler ended.  Returns whether any remain. */
 static int tick(weft_watcher_t *w)
 {
-    apr_time_t now = apr_time_now();
+    apr_time_t now = weft_time_coarse(); /* handler_since's clock */
     weft_conn_t *c = atomic_exchange(&w->incoming, NULL), **pp;
 
     while (c != NULL) {
@@ -228,7 +228,7 @@ void weft_watch_conn(weft_conn_t *c)
     pthread_mutex_lock(&c->watch_mu);
     c->in_handler = 1;
     c->watch_over = 0;
-    c->handler_since = apr_time_now();
+    c->handler_since = weft_time_coarse();
     push = !c->watch_queued;
     c->watch_queued = 1;
     pthread_mutex_unlock(&c->watch_mu);

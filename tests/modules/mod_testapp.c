@@ -26,7 +26,8 @@ static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static char events[EVENT_LOG_MAX][EVENT_LINE_MAX]; /* guarded by log_mu */
 static int ev_head, ev_len;                        /* guarded by log_mu */
 
-static void event_add(const char *line)
+/* A line of len bytes (less than EVENT_LINE_MAX). */
+static void event_addn(const char *line, apr_size_t len)
 {
     int slot;
 
@@ -38,8 +39,16 @@ static void event_add(const char *line)
         slot = (ev_head + ev_len) % EVENT_LOG_MAX;
         ev_len++;
     }
-    apr_cpystrn(events[slot], line, EVENT_LINE_MAX);
+    memcpy(events[slot], line, len);
+    events[slot][len] = '\0';
     pthread_mutex_unlock(&log_mu);
+}
+
+static void event_add(const char *line)
+{
+    apr_size_t len = strlen(line);
+
+    event_addn(line, len < EVENT_LINE_MAX ? len : EVENT_LINE_MAX - 1);
 }
 
 /* The log as one string in p, emptied afterwards when clear is set. */
@@ -67,16 +76,28 @@ static char *event_dump(apr_pool_t *p, int clear)
     return out;
 }
 
+/* Appends the string s to line at *len, within EVENT_LINE_MAX. */
+static void put(char *line, apr_size_t *len, const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    if (n > EVENT_LINE_MAX - 1 - *len)
+        n = EVENT_LINE_MAX - 1 - *len;
+    memcpy(line + *len, s, n);
+    *len += n;
+}
+
 static void on_conn_state(weft_conn_t *c, int state)
 {
     char line[EVENT_LINE_MAX];
+    apr_size_t len = 0;
 
-    /* apr_pstrcat-like by hand: this runs twice per request under load. */
-    apr_cpystrn(apr_cpystrn(apr_cpystrn(apr_cpystrn(line, "state ", 7),
-                                        weft_conn_remote(c), 70),
-                            " ", 2),
-                weft_conn_state_name((weft_conn_state_t)state), 10);
-    event_add(line);
+    /* By hand, with no allocation: this runs twice per request. */
+    put(line, &len, "state ");
+    put(line, &len, weft_conn_remote(c));
+    put(line, &len, " ");
+    put(line, &len, weft_conn_state_name((weft_conn_state_t)state));
+    event_addn(line, len);
 }
 
 /* The connection id lives in the connection context (Go's ConnContext). */
