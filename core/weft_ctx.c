@@ -61,9 +61,9 @@ struct weft_ctx_t {
      * thread to wait on it (has_cond): most contexts, a request's among
      * them, are never waited on, and skip its set-up and tear-down. */
     pthread_cond_t cond;
-    int has_cond; /* guarded by mu */
-    weft_ctx_t *children;     /* guarded by mu; NULL once done */
-    weft_ctx_after_t *afters; /* guarded by mu: pending, oldest first */
+    int has_cond;                  /* guarded by mu */
+    weft_ctx_t *children;          /* guarded by mu; NULL once done */
+    weft_ctx_after_t *afters;      /* guarded by mu: pending, oldest first */
     weft_ctx_after_t *afters_tail; /* guarded by mu */
     unsigned inflight;       /* guarded by mu: claimed, fn not yet returned */
     unsigned waiters;        /* guarded by mu: threads inside weft_ctx_wait */
