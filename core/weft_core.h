@@ -69,17 +69,11 @@ struct weft_server_t {
     int nopen;                      /* accepted and not yet closed, hijacked
                                       ones included (MaxConnections) */
     int owner_threads;              /* MPM threads alive (for the exit) */
-    /* The last owner thread to leave, not yet joined (weft_shutdown.c
-     * says why threads are joined at all). */
-    pthread_t last_exited;
-    int has_last_exited;
-    /* A connection left or a thread ended, for the few that wait on it
-     * (weft_server_wait_changed): stop, quiesce, MaxConnections, back-off.
-     * Nobody waits while serving normally, and weft_server_changed skips
-     * the broadcast then: every close would wake them otherwise. */
-    pthread_cond_t changed;
-    int changed_waiters;
-    pthread_cond_t done_cond; /* done was set (weft_server_wait) */
+    pthread_t last_exited;          /* the last to leave, not yet joined */
+    int has_last_exited;            /* (weft_owner_thread_exit says why) */
+    pthread_cond_t changed;         /* a connection left, a thread ended */
+    int changed_waiters;            /* (weft_server_changed says why) */
+    pthread_cond_t done_cond;       /* done was set (weft_server_wait) */
     struct weft_conn_t *free_conns; /* recycled connection structs */
     int nfree;
     apr_array_header_t *accepters; /* weft_accepter_t, one per listener */
@@ -87,8 +81,8 @@ struct weft_server_t {
     int accept_stopped;            /* listeners shut (once) */
     int stopping;                  /* a stop thread was started */
     int stop_close;                /* ...and it should close, not drain */
-    pthread_t stop_thread;         /* the stop thread, until wait joins it */
-    int stop_joinable;
+    pthread_t stop_thread;         /* the stop thread, until wait joins */
+    int stop_joinable;             /* ...it */
     int closed;                    /* Close shut every connection */
     int done;                      /* shutdown or close finished */
     /* Atomics: read without the lock on hot paths. */

@@ -204,6 +204,12 @@ weft_server_stop(weft_server_t *s, int graceful, apr_interval_time_t timeout)
     pthread_mutex_unlock(&s->mu);
 }
 
+/*
+ * s->changed has few waiters (a stop, quiesce, MaxConnections, the accept
+ * back-off) and none while serving normally; counting them lets every
+ * connection's close skip the broadcast then (a futex call, and a wake-up
+ * of whoever waits, per connection otherwise).
+ */
 void weft_server_changed(weft_server_t *s)
 {
     if (s->changed_waiters > 0)
