@@ -306,13 +306,15 @@ weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout)
            weft_server_wait_changed(s, until) == 0)
         ;
     quiet = s->nopen == 0 && s->owner_threads == 0;
-    /* Every other thread that left was joined before it counted itself
-     * out; the last one has counted itself out and is only finishing. */
-    if (quiet && s->has_last_exited) {
+    /* Every thread that left was joined by the next one to leave, but the
+     * last: it is only finishing, so join it too (quiet or not: the exit
+     * that follows a timeout must not leave a finished thread behind). */
+    if (s->has_last_exited) {
+        pthread_t last = s->last_exited;
         s->has_last_exited = 0;
         pthread_mutex_unlock(&s->mu);
-        pthread_join(s->last_exited, NULL);
-        return 1;
+        pthread_join(last, NULL);
+        return quiet;
     }
     pthread_mutex_unlock(&s->mu);
     return quiet;
