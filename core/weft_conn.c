@@ -109,8 +109,14 @@ static weft_conn_t *conn_get(weft_server_t *s)
             return NULL;
         c->server = s;
         c->wcap = s->conf->response_buffer_size;
+        c->req_ctx_mem = malloc(weft_ctx_size());
+        if (c->req_ctx_mem == NULL) {
+            free(c);
+            return NULL;
+        }
         pthread_mutex_init(&c->watch_mu, NULL);
         pthread_cond_init(&c->watch_cond, NULL);
+        pthread_mutex_init(&c->req_ctx_mu, NULL);
     }
     if (!conn_fill(c)) {
         /* Back to the list as it is: the watcher rule holds for it too. */
@@ -128,6 +134,8 @@ static void conn_free(weft_conn_t *c)
 {
     pthread_mutex_destroy(&c->watch_mu);
     pthread_cond_destroy(&c->watch_cond);
+    pthread_mutex_destroy(&c->req_ctx_mu);
+    free(c->req_ctx_mem);
     conn_shrink(c);
     free(c);
 }

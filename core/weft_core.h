@@ -117,6 +117,14 @@ const weft_directive_entry_t *weft_directive_lookup(const weft_server_t *s,
                                                     const char *name);
 void weft_handlers_reset(void);
 
+/* weft_ctx.c, for the request context (weft_request.c): a cancel context
+ * in caller-provided memory of weft_ctx_size() bytes, with no pool
+ * cleanup: weft_ctx_release, before p is cleared, does what the cleanup
+ * would.  Registrations are allocated from p. */
+apr_size_t weft_ctx_size(void);
+weft_ctx_t *weft_ctx_place_cancel(void *mem, weft_ctx_t *parent, apr_pool_t *p);
+void weft_ctx_release(weft_ctx_t *c);
+
 /* weft_wait.c: condition waits under an absolute apr_time_t deadline (0:
  * none), through the thread MPMs' primitive.  weft_cond_init makes a
  * condition on CLOCK_MONOTONIC, which weft_wait_cond requires.  Both return

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "weft_core.h"
 
@@ -419,11 +420,9 @@ static apr_status_t ctx_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-/* A new context in p under parent (or a root), not yet linked. */
-static weft_ctx_t *ctx_alloc(weft_ctx_t *parent, apr_pool_t *p)
+/* Sets up a zeroed c under parent (or as a root), not yet linked. */
+static weft_ctx_t *ctx_init(weft_ctx_t *c, weft_ctx_t *parent, apr_pool_t *p)
 {
-    weft_ctx_t *c = apr_pcalloc(p, sizeof(*c));
-
     c->parent = parent;
     c->pool = p;
     if (parent != NULL) {
@@ -434,15 +433,20 @@ static weft_ctx_t *ctx_alloc(weft_ctx_t *parent, apr_pool_t *p)
     return c;
 }
 
-/* Registers the cleanup and joins the parent's children, or starts done
- * with the parent's cause when the parent is done already.  c is not yet
- * visible to any other thread, so its own fields need no lock here. */
-static weft_ctx_t *ctx_link(weft_ctx_t *c)
+/* A new context in p under parent (or a root), not yet linked. */
+static weft_ctx_t *ctx_alloc(weft_ctx_t *parent, apr_pool_t *p)
+{
+    return ctx_init(apr_pcalloc(p, sizeof(weft_ctx_t)), parent, p);
+}
+
+/* Joins the parent's children, or starts done with the parent's cause
+ * when the parent is done already.  c is not yet visible to any other
+ * thread, so its own fields need no lock here. */
+static weft_ctx_t *ctx_join(weft_ctx_t *c)
 {
     weft_ctx_t *p = c->parent;
     apr_status_t cause;
 
-    apr_pool_cleanup_register(c->pool, c, ctx_cleanup, apr_pool_cleanup_null);
     if (p == NULL)
         return c;
     observe(p);
@@ -459,6 +463,29 @@ static weft_ctx_t *ctx_link(weft_ctx_t *c)
     if (cause != 0)
         atomic_store_explicit(&c->cause, cause, memory_order_release);
     return c;
+}
+
+/* Registers the cleanup, then joins the parent. */
+static weft_ctx_t *ctx_link(weft_ctx_t *c)
+{
+    apr_pool_cleanup_register(c->pool, c, ctx_cleanup, apr_pool_cleanup_null);
+    return ctx_join(c);
+}
+
+apr_size_t weft_ctx_size(void)
+{
+    return sizeof(weft_ctx_t);
+}
+
+weft_ctx_t *weft_ctx_place_cancel(void *mem, weft_ctx_t *parent, apr_pool_t *p)
+{
+    memset(mem, 0, sizeof(weft_ctx_t));
+    return ctx_join(ctx_init(mem, parent, p));
+}
+
+void weft_ctx_release(weft_ctx_t *c)
+{
+    ctx_cleanup(c);
 }
 
 WEFT_DECLARE(weft_ctx_t *) weft_ctx_root(apr_pool_t *p)

@@ -70,7 +70,12 @@ struct weft_request_t {
     weft_conn_t *conn;
     weft_server_t *server;
     apr_pool_t *pool;
-    weft_ctx_t *ctx;
+    /* The request context, made on the first weft_req_ctx (most handlers
+     * never ask) in the connection's req_ctx_mem: atomic, written once
+     * under conn->req_ctx_mu (weft_request_ctx). */
+    _Atomic(weft_ctx_t *) ctx;
+    atomic_int ctx_ok;    /* read, and its pool not yet cleared */
+    atomic_int ctx_ended; /* the handler returned: cancelled from birth */
     weft_reqline_t line;
     apr_time_t start; /* when its first byte was read */
     const char *host; /* Go's Request.Host */
@@ -165,7 +170,11 @@ struct weft_conn_t {
      * owner and the watcher thread share. */
     pthread_mutex_t watch_mu;
     pthread_cond_t watch_cond; /* watch_busy went to 0 */
-    int in_handler;            /* a handler runs with the request read */
+    /* Where the current request's context lives once asked for, and the
+     * lock for making it (weft_request_ctx); both for the struct's life. */
+    void *req_ctx_mem;
+    pthread_mutex_t req_ctx_mu;
+    int in_handler; /* a handler runs with the request read */
     apr_time_t handler_since;
     int watch_queued;        /* on the watcher's lists */
     int watch_armed;         /* armed in epoll */
@@ -227,6 +236,11 @@ typedef enum {
 } weft_read_result_t;
 weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out);
 apr_status_t weft_conn_fill(weft_conn_t *c);
+/* The request's context, made on first use (any thread; NULL for a
+ * request that was refused), and the end of the handler, which cancels
+ * it (owner thread). */
+weft_ctx_t *weft_request_ctx(weft_request_t *r);
+void weft_request_ctx_end(weft_request_t *r);
 
 /* weft_body.c */
 apr_status_t weft_body_drain(weft_request_t *r, apr_size_t max, int *too_big);

@@ -422,6 +422,25 @@ static weft_read_result_t check_fields(weft_conn_t *c, weft_request_t *r)
     return READ_OK;
 }
 
+/* With the request pool: what the context's own cleanup would do, if
+ * one was made.  Registered before any context made under it, so it runs
+ * after theirs. */
+static apr_status_t req_ctx_cleanup(void *data)
+{
+    weft_request_t *r = data;
+    weft_ctx_t *x;
+
+    /* A cleanup that runs after this one and asks gets NULL rather than
+     * a context nothing would release. */
+    atomic_store(&r->ctx_ok, 0);
+    x = atomic_load(&r->ctx);
+    if (x != NULL) {
+        weft_ctx_release(x);
+        atomic_store(&r->ctx, NULL);
+    }
+    return APR_SUCCESS;
+}
+
 weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
 {
     weft_server_t *s = c->server;
@@ -509,6 +528,46 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
     r->body = (r->chunked || r->content_length > 0) ? BODY_READING : BODY_NONE;
     if (r->body == BODY_READING)
         llhttp_resume(&c->parser);
-    r->ctx = weft_ctx_with_cancel(weft_conn_ctx(c), r->pool);
+    /* The context itself waits for a handler to ask (weft_request_ctx). */
+    atomic_store_explicit(&r->ctx_ok, 1, memory_order_relaxed);
+    apr_pool_cleanup_register(r->pool, r, req_ctx_cleanup,
+                              apr_pool_cleanup_null);
     return READ_OK;
+}
+
+/*
+ * Go makes every request a context; most handlers never look at it, and
+ * making one costs a mutex and four lock round trips (join the parent,
+ * cancel, leave, clean up).  So it is made on first use, in memory the
+ * connection keeps, and born cancelled once the handler has returned.
+ * ctx_ended and ctx are a Dekker pair: the end stores one and loads the
+ * other, a late maker the reverse, so at least one of them cancels.
+ */
+weft_ctx_t *weft_request_ctx(weft_request_t *r)
+{
+    weft_conn_t *c = r->conn;
+    weft_ctx_t *x = atomic_load_explicit(&r->ctx, memory_order_acquire);
+
+    if (x != NULL || !atomic_load(&r->ctx_ok))
+        return x;
+    pthread_mutex_lock(&c->req_ctx_mu);
+    x = atomic_load_explicit(&r->ctx, memory_order_relaxed);
+    if (x == NULL && atomic_load(&r->ctx_ok)) {
+        x = weft_ctx_place_cancel(c->req_ctx_mem, weft_conn_ctx(c), r->pool);
+        atomic_store(&r->ctx, x);
+        if (atomic_load(&r->ctx_ended))
+            weft_ctx_cancel(x, WEFT_CTX_CANCELED);
+    }
+    pthread_mutex_unlock(&c->req_ctx_mu);
+    return x;
+}
+
+void weft_request_ctx_end(weft_request_t *r)
+{
+    weft_ctx_t *x;
+
+    atomic_store(&r->ctx_ended, 1);
+    x = atomic_load(&r->ctx);
+    if (x != NULL)
+        weft_ctx_cancel(x, WEFT_CTX_CANCELED);
 }

@@ -80,7 +80,7 @@ WEFT_DECLARE(int) weft_req_chunked(const weft_request_t *r)
 
 WEFT_DECLARE(weft_ctx_t *) weft_req_ctx(const weft_request_t *r)
 {
-    return r->ctx;
+    return weft_request_ctx((weft_request_t *)r);
 }
 
 WEFT_DECLARE(apr_pool_t *) weft_req_pool(const weft_request_t *r)

@@ -193,7 +193,7 @@ void weft_conn_serve(weft_conn_t *c)
             if (!c->hijacked)
                 weft_unwatch_conn(c);
         }
-        weft_ctx_cancel(r->ctx, WEFT_CTX_CANCELED);
+        weft_request_ctx_end(r);
         if (c->hijacked) {
             /* The hijacker owns the connection, and may have closed it;
              * this loop's hold keeps r and c valid until let_go. */

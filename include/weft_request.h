@@ -101,7 +101,9 @@ WEFT_DECLARE(int) weft_req_status(const weft_request_t *r);
 WEFT_DECLARE(apr_off_t) weft_req_bytes_sent(const weft_request_t *r);
 
 /* The request context: cancelled when the client goes away, when the
- * connection ends, and after the handler returns. */
+ * connection ends, and after the handler returns.  Made on the first call
+ * (any thread; a context first asked for after the handler returned is
+ * cancelled already); NULL for a request that was refused unread. */
 WEFT_DECLARE(weft_ctx_t *) weft_req_ctx(const weft_request_t *r);
 WEFT_DECLARE(apr_pool_t *) weft_req_pool(const weft_request_t *r);
 WEFT_DECLARE(weft_conn_t *) weft_req_conn(const weft_request_t *r);

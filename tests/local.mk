@@ -204,6 +204,12 @@ tests_modules_fixture_alpn_la_SOURCES = tests/modules/fixture_alpn.c
 tests_modules_fixture_alpn_la_LDFLAGS = $(module_ldopts) -rpath /nowhere
 tests_modules_fixture_alpn_la_LIBADD = $(module_libs)
 
+# The request context's life seen from a handler and the log hook.
+check_LTLIBRARIES += tests/modules/fixture_reqctx.la
+tests_modules_fixture_reqctx_la_SOURCES = tests/modules/fixture_reqctx.c
+tests_modules_fixture_reqctx_la_LDFLAGS = $(module_ldopts) -rpath /nowhere
+tests_modules_fixture_reqctx_la_LIBADD = $(module_libs)
+
 # Not a test: `make tests/bench/mux_bench` builds the mux benchmark.
 EXTRA_PROGRAMS = tests/bench/mux_bench
 tests_bench_mux_bench_SOURCES = tests/bench/mux_bench.c \

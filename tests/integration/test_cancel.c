@@ -403,6 +403,16 @@ static void start_worker(void)
     start("MPM worker\nThreads 128\n");
 }
 
+static void start_reqctx(void)
+{
+    char *so = wt_built("tests/modules/.libs/fixture_reqctx.so");
+    char *extra = wt_fmt("LoadModule reqctx_module %s\nHandler reqctx\n", so);
+
+    start(extra);
+    free(extra);
+    free(so);
+}
+
 static void start_read_timeout(void)
 {
     start("ReadTimeout 500ms\n");
@@ -719,10 +729,34 @@ START_TEST(read_timeout_no_cancel)
 END_TEST
 
 /*
- * Not covered: that the request context is cancelled once the handler
- * returns (Go's w.cancelCtx).  No testapp handler keeps a request's
- * context past its return, so nothing outside can see it.
+ * The request context is cancelled once the handler returns (Go's
+ * w.cancelCtx), whether the handler asked for it (the same context is
+ * then seen after) or only the access-log hook asks, later (it is made on
+ * first use, and born cancelled).  Three requests on one connection, so
+ * the connection's context memory serves each in turn.
  */
+START_TEST(request_ctx_after_handler)
+{
+    char *out = wt_request(
+        srv.port,
+        "GET /ctx/early HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /ctx/late HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /ctx/early HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /ctx/report HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        WAIT_MS);
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert_msg(strstr(out, "\r\n\r\nlive 1\n") != NULL &&
+                      strstr(out, "\r\n\r\nlate\n") != NULL,
+                  "got:\n%s", out);
+    ck_assert_msg(strstr(out,
+                         "\r\n\r\n/ctx/early done 1 cause canceled same yes\n"
+                         "/ctx/late done 1 cause canceled same -\n"
+                         "/ctx/early done 1 cause canceled same yes\n") != NULL,
+                  "got:\n%s", out);
+    free(out);
+}
+END_TEST
 
 /* ---- the suite ---------------------------------------------------------- */
 
@@ -733,7 +767,8 @@ int main(void)
     TCase *worker = tcase_create("disconnect, MPM worker");
     TCase *quiet = tcase_create("pipelining, bodies, CPU");
     TCase *timeout = tcase_create("read timeout");
-    TCase *all[] = { leave_tc, worker, quiet, timeout };
+    TCase *reqctx = tcase_create("request context");
+    TCase *all[] = { leave_tc, worker, quiet, timeout, reqctx };
     SRunner *sr;
     size_t i;
     int failed;
@@ -742,6 +777,7 @@ int main(void)
         tcase_add_unchecked_fixture(all[i],
                                     all[i] == worker    ? start_worker
                                     : all[i] == timeout ? start_read_timeout
+                                    : all[i] == reqctx  ? start_reqctx
                                                         : start_main,
                                     stop_server);
         tcase_add_checked_fixture(all[i], NULL, teardown);
@@ -758,6 +794,7 @@ int main(void)
     tcase_add_loop_test(quiet, no_cancel_with_unread_body, 0, 2);
     tcase_add_test(quiet, no_busy_loop);
     tcase_add_test(timeout, read_timeout_no_cancel);
+    tcase_add_test(reqctx, request_ctx_after_handler);
 
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
