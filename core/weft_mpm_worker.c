@@ -4,17 +4,30 @@
  * accepts only after reserving an idle thread, so when all are busy new
  * connections wait in the kernel's listen backlog.
  */
+#include <errno.h>
+#include <semaphore.h>
 #include <stdlib.h>
 
 #include "weft_engine.h"
 
+/*
+ * An idle worker waits on its own semaphore in a stack, the most recent
+ * on top: a connection goes to the worker that finished last, whose stack
+ * and caches are warm (Apache's worker keeps its idle workers the same
+ * way), rather than to whichever a shared condition wakes.  The hand-over
+ * sets conn under mu and posts after the unlock.
+ */
+typedef struct idle_t {
+    sem_t wake;        /* posted once for a connection, or by stop */
+    weft_conn_t *conn; /* guarded by mu: set by submit before its post */
+    struct idle_t *next;
+} idle_t;
+
 typedef struct {
-    pthread_mutex_t mu;  /* guards everything below */
-    pthread_cond_t work; /* a connection was queued, or stopping */
+    pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t avail_changed;
-    weft_conn_t **queue; /* ring of reserved, accepted connections */
-    int head, len, cap;
-    int avail; /* idle threads not yet reserved */
+    idle_t *idle; /* idle workers, most recent first */
+    int avail;    /* idle workers not yet reserved */
     int nthreads;
     int stopping;
 } worker_mpm_t;
@@ -24,32 +37,52 @@ static worker_mpm_t *mpm_of(weft_server_t *s)
     return s->mpm_data;
 }
 
+/* Takes the next connection for me (NULL: the server stops).  Called and
+ * returns with mu held. */
+static weft_conn_t *worker_wait(worker_mpm_t *m, idle_t *me)
+{
+    me->conn = NULL;
+    me->next = m->idle;
+    m->idle = me;
+    m->avail++;
+    pthread_cond_signal(&m->avail_changed);
+    /* Stopping, an idle worker leaves only while more are idle than
+     * reserved: a listener that reserved before the stop still finds
+     * one to take its connection. */
+    while (me->conn == NULL && !(m->stopping && m->avail > 0)) {
+        pthread_mutex_unlock(&m->mu);
+        while (sem_wait(&me->wake) != 0 && errno == EINTR)
+            ;
+        pthread_mutex_lock(&m->mu);
+    }
+    if (me->conn == NULL) {
+        /* Leaving, still in the stack (submit did not take us). */
+        idle_t **pp = &m->idle;
+        while (*pp != me)
+            pp = &(*pp)->next;
+        *pp = me->next;
+        m->avail--;
+    }
+    return me->conn;
+}
+
 static void *worker_main(void *arg)
 {
     weft_server_t *s = arg;
     worker_mpm_t *m = mpm_of(s);
+    idle_t me;
+    weft_conn_t *c;
 
+    sem_init(&me.wake, 0, 0);
     pthread_mutex_lock(&m->mu);
-    for (;;) {
-        weft_conn_t *c;
-
-        m->avail++;
-        pthread_cond_signal(&m->avail_changed);
-        while (m->len == 0 && !m->stopping)
-            pthread_cond_wait(&m->work, &m->mu);
-        if (m->len == 0) {
-            m->avail--;
-            break;
-        }
-        c = m->queue[m->head];
-        m->head = (m->head + 1) % m->cap;
-        m->len--;
+    while (!m->stopping && (c = worker_wait(m, &me)) != NULL) {
         pthread_mutex_unlock(&m->mu);
         weft_conn_serve(c);
         pthread_mutex_lock(&m->mu);
     }
     m->nthreads--;
     pthread_mutex_unlock(&m->mu);
+    sem_destroy(&me.wake);
     weft_owner_thread_exit(s);
     return NULL;
 }
@@ -60,10 +93,7 @@ static apr_status_t worker_start(weft_server_t *s)
     int i, n = s->conf->threads;
 
     pthread_mutex_init(&m->mu, NULL);
-    pthread_cond_init(&m->work, NULL);
     pthread_cond_init(&m->avail_changed, NULL);
-    m->cap = n;
-    m->queue = apr_pcalloc(s->pool, sizeof(*m->queue) * (apr_size_t)n);
     s->mpm_data = m;
     for (i = 0; i < n; i++) {
         apr_status_t rv;
@@ -106,6 +136,9 @@ static void worker_unreserve(weft_server_t *s)
     pthread_mutex_lock(&m->mu);
     m->avail++;
     pthread_cond_signal(&m->avail_changed);
+    /* A worker kept for this reservation by a stop may leave now. */
+    if (m->stopping && m->idle != NULL)
+        sem_post(&m->idle->wake);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -113,13 +146,16 @@ static apr_status_t worker_submit(weft_server_t *s, weft_conn_t *c)
 {
     worker_mpm_t *m = mpm_of(s);
 
+    idle_t *w;
+
     pthread_mutex_lock(&m->mu);
-    /* At most one queued connection per reservation, so it fits. */
-    m->queue[(m->head + m->len) % m->cap] = c;
-    m->len++;
+    /* The reservation kept an idle worker in the stack, stop or not. */
+    w = m->idle;
+    m->idle = w->next;
+    w->conn = c;
     pthread_mutex_unlock(&m->mu);
-    /* After the unlock, so the woken worker does not queue for mu. */
-    pthread_cond_signal(&m->work);
+    /* w stays valid: its thread waits for this post (conn is set). */
+    sem_post(&w->wake);
     return APR_SUCCESS;
 }
 
@@ -127,9 +163,12 @@ static void worker_stop(weft_server_t *s)
 {
     worker_mpm_t *m = mpm_of(s);
 
+    idle_t *w;
+
     pthread_mutex_lock(&m->mu);
     m->stopping = 1;
-    pthread_cond_broadcast(&m->work);
+    for (w = m->idle; w != NULL; w = w->next)
+        sem_post(&w->wake);
     pthread_cond_broadcast(&m->avail_changed);
     pthread_mutex_unlock(&m->mu);
 }
