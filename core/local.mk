@@ -21,6 +21,7 @@ core_libweft_core_la_SOURCES = \
 	core/weft_ctx.c \
 	core/weft_hijack.c \
 	core/weft_hooks.c \
+	core/weft_idle.c \
 	core/weft_listen.c \
 	core/weft_log.c \
 	core/weft_module.c \

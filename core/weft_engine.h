@@ -7,6 +7,7 @@
 #define WEFT_ENGINE_H
 
 #include <llhttp.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 
@@ -204,6 +205,27 @@ typedef struct weft_mpm_t {
 
 extern const weft_mpm_t weft_mpm_thread;
 extern const weft_mpm_t weft_mpm_worker;
+
+/*
+ * weft_idle.c: owner threads waiting for a connection, in a stack with
+ * the most recent on top (its stack and caches are the warmest), each on
+ * its own semaphore.  The MPM's mutex guards the stack and conn; the
+ * hand-over (weft_idle_take) sets conn under it, and the post comes after
+ * the unlock, so the woken thread does not queue for that mutex.
+ */
+typedef struct weft_idle_t {
+    sem_t wake;        /* posted for a hand-over, and by a stop */
+    weft_conn_t *conn; /* guarded by the MPM's mutex */
+    struct weft_idle_t *next;
+} weft_idle_t;
+/* Under the MPM's mutex: me goes on top, waiting; me leaves the stack
+ * (it must be in it); the top is handed c and leaves (NULL: none). */
+void weft_idle_push(weft_idle_t **top, weft_idle_t *me);
+void weft_idle_unlink(weft_idle_t **top, weft_idle_t *me);
+weft_idle_t *weft_idle_take(weft_idle_t **top, weft_conn_t *c);
+/* Without it: waits for a post until deadline (0: none); 0 when one
+ * came, else ETIMEDOUT. */
+int weft_idle_wait(weft_idle_t *me, apr_time_t deadline);
 
 /* weft_conn.c */
 /* On the listener thread: peer as accept4 gave it; local is the

@@ -4,33 +4,16 @@
  * are reused, so steady traffic creates no threads; threads parked for a
  * minute beyond a small reserve exit.
  */
-#include <errno.h>
-#include <semaphore.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "weft_engine.h"
 
 #define IDLE_TRIM apr_time_from_sec(60)
 #define IDLE_KEEP 16
 
-/*
- * A parked thread sleeps on its own semaphore, not on a condition under
- * the MPM's mutex: the accept thread hands a connection over by setting
- * conn under mu and posting after it unlocks, so the woken thread starts
- * serving at once instead of first queueing for the mutex the accept
- * thread still holds (a futex round trip and a context switch more per
- * connection).
- */
-typedef struct parked_t {
-    sem_t wake;        /* posted once for each hand-over, and by stop */
-    weft_conn_t *conn; /* guarded by mu: set by submit before its post */
-    struct parked_t *next;
-} parked_t;
-
 typedef struct {
     pthread_mutex_t mu; /* guards everything below */
-    parked_t *idle;     /* parked threads, most recent first */
+    weft_idle_t *idle;  /* parked threads (weft_idle.c) */
     int nidle;
     int nthreads; /* running or parked */
     int stopping;
@@ -41,60 +24,36 @@ static thread_mpm_t *mpm_of(weft_server_t *s)
     return s->mpm_data;
 }
 
-/* Waits for a post until the trim time; 0 when one came. */
-static int park_wait(parked_t *me, const struct timespec *until)
-{
-    int rc;
-
-    while ((rc = sem_timedwait(&me->wake, until)) != 0 && errno == EINTR)
-        ;
-    return rc;
-}
-
 /* Parks the calling thread until a connection comes (returned) or it
  * should leave (NULL): the server stops, or it idled for IDLE_TRIM beyond
  * the IDLE_KEEP reserve.  Called and returns with mu held. */
-static weft_conn_t *park(thread_mpm_t *m, parked_t *me)
+static weft_conn_t *park(thread_mpm_t *m, weft_idle_t *me)
 {
-    me->conn = NULL;
-    me->next = m->idle;
-    m->idle = me;
+    weft_idle_push(&m->idle, me);
     m->nidle++;
     for (;;) {
-        struct timespec until;
-        weft_conn_t *c;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)apr_time_sec(IDLE_TRIM);
+        apr_time_t until = apr_time_now() + IDLE_TRIM;
+        int rc;
         pthread_mutex_unlock(&m->mu);
-        if (park_wait(me, &until) == 0) {
-            pthread_mutex_lock(&m->mu);
-            if (me->conn != NULL)
-                return me->conn; /* submit unlinked us */
-            if (m->stopping)
-                break;
-            continue; /* a stop's post that found us */
-        }
+        rc = weft_idle_wait(me, until);
         pthread_mutex_lock(&m->mu);
-        if ((c = me->conn) != NULL) {
-            /* Taken as the wait ran out: its post is on the way. */
-            pthread_mutex_unlock(&m->mu);
-            while (sem_wait(&me->wake) != 0 && errno == EINTR)
-                ;
-            pthread_mutex_lock(&m->mu);
+        if (me->conn != NULL) {
+            /* submit unlinked us; a wait that ran out as it did so
+             * still has its post to come, consumed here. */
+            weft_conn_t *c = me->conn;
+            if (rc != 0) {
+                pthread_mutex_unlock(&m->mu);
+                weft_idle_wait(me, 0);
+                pthread_mutex_lock(&m->mu);
+            }
             return c;
         }
-        if (m->stopping || m->nidle > IDLE_KEEP)
+        if (m->stopping || (rc != 0 && m->nidle > IDLE_KEEP))
             break;
     }
-    /* Leaving: unlink ourselves (submit did not take us); a pending stop
-     * post dies with the semaphore. */
-    {
-        parked_t **pp = &m->idle;
-        while (*pp != me)
-            pp = &(*pp)->next;
-        *pp = me->next;
-        m->nidle--;
-    }
+    /* Leaving (a pending stop post dies with the semaphore). */
+    weft_idle_unlink(&m->idle, me);
+    m->nidle--;
     return NULL;
 }
 
@@ -103,7 +62,7 @@ static void *owner_main(void *arg)
     weft_conn_t *c = arg;
     weft_server_t *s = c->server;
     thread_mpm_t *m = mpm_of(s);
-    parked_t me;
+    weft_idle_t me;
 
     sem_init(&me.wake, 0, 0);
     for (;;) {
@@ -142,14 +101,12 @@ static void thread_unreserve(weft_server_t *s)
 static apr_status_t thread_submit(weft_server_t *s, weft_conn_t *c)
 {
     thread_mpm_t *m = mpm_of(s);
+    weft_idle_t *p;
     apr_status_t rv;
 
     pthread_mutex_lock(&m->mu);
-    if (m->idle != NULL) {
-        parked_t *p = m->idle;
-        m->idle = p->next;
+    if ((p = weft_idle_take(&m->idle, c)) != NULL) {
         m->nidle--;
-        p->conn = c;
         pthread_mutex_unlock(&m->mu);
         /* p stays valid: its thread waits for this post in every case. */
         sem_post(&p->wake);
@@ -170,7 +127,7 @@ static apr_status_t thread_submit(weft_server_t *s, weft_conn_t *c)
 static void thread_stop(weft_server_t *s)
 {
     thread_mpm_t *m = mpm_of(s);
-    parked_t *p;
+    weft_idle_t *p;
 
     pthread_mutex_lock(&m->mu);
     m->stopping = 1;

@@ -4,30 +4,15 @@
  * accepts only after reserving an idle thread, so when all are busy new
  * connections wait in the kernel's listen backlog.
  */
-#include <errno.h>
-#include <semaphore.h>
 #include <stdlib.h>
 
 #include "weft_engine.h"
 
-/*
- * An idle worker waits on its own semaphore in a stack, the most recent
- * on top: a connection goes to the worker that finished last, whose stack
- * and caches are warm (Apache's worker keeps its idle workers the same
- * way), rather than to whichever a shared condition wakes.  The hand-over
- * sets conn under mu and posts after the unlock.
- */
-typedef struct idle_t {
-    sem_t wake;        /* posted once for a connection, or by stop */
-    weft_conn_t *conn; /* guarded by mu: set by submit before its post */
-    struct idle_t *next;
-} idle_t;
-
 typedef struct {
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t avail_changed;
-    idle_t *idle; /* idle workers, most recent first */
-    int avail;    /* idle workers not yet reserved */
+    weft_idle_t *idle; /* idle workers (weft_idle.c) */
+    int avail;         /* idle workers not yet reserved */
     int nthreads;
     int stopping;
 } worker_mpm_t;
@@ -39,11 +24,9 @@ static worker_mpm_t *mpm_of(weft_server_t *s)
 
 /* Takes the next connection for me (NULL: the server stops).  Called and
  * returns with mu held. */
-static weft_conn_t *worker_wait(worker_mpm_t *m, idle_t *me)
+static weft_conn_t *worker_wait(worker_mpm_t *m, weft_idle_t *me)
 {
-    me->conn = NULL;
-    me->next = m->idle;
-    m->idle = me;
+    weft_idle_push(&m->idle, me);
     m->avail++;
     pthread_cond_signal(&m->avail_changed);
     /* Stopping, an idle worker leaves only while more are idle than
@@ -51,16 +34,11 @@ static weft_conn_t *worker_wait(worker_mpm_t *m, idle_t *me)
      * one to take its connection. */
     while (me->conn == NULL && !(m->stopping && m->avail > 0)) {
         pthread_mutex_unlock(&m->mu);
-        while (sem_wait(&me->wake) != 0 && errno == EINTR)
-            ;
+        weft_idle_wait(me, 0);
         pthread_mutex_lock(&m->mu);
     }
     if (me->conn == NULL) {
-        /* Leaving, still in the stack (submit did not take us). */
-        idle_t **pp = &m->idle;
-        while (*pp != me)
-            pp = &(*pp)->next;
-        *pp = me->next;
+        weft_idle_unlink(&m->idle, me); /* submit did not take us */
         m->avail--;
     }
     return me->conn;
@@ -70,7 +48,7 @@ static void *worker_main(void *arg)
 {
     weft_server_t *s = arg;
     worker_mpm_t *m = mpm_of(s);
-    idle_t me;
+    weft_idle_t me;
     weft_conn_t *c;
 
     sem_init(&me.wake, 0, 0);
@@ -146,13 +124,11 @@ static apr_status_t worker_submit(weft_server_t *s, weft_conn_t *c)
 {
     worker_mpm_t *m = mpm_of(s);
 
-    idle_t *w;
+    weft_idle_t *w;
 
     pthread_mutex_lock(&m->mu);
     /* The reservation kept an idle worker in the stack, stop or not. */
-    w = m->idle;
-    m->idle = w->next;
-    w->conn = c;
+    w = weft_idle_take(&m->idle, c);
     pthread_mutex_unlock(&m->mu);
     /* w stays valid: its thread waits for this post (conn is set). */
     sem_post(&w->wake);
@@ -163,7 +139,7 @@ static void worker_stop(weft_server_t *s)
 {
     worker_mpm_t *m = mpm_of(s);
 
-    idle_t *w;
+    weft_idle_t *w;
 
     pthread_mutex_lock(&m->mu);
     m->stopping = 1;
