@@ -167,22 +167,25 @@ struct weft_conn_t {
     int hj_holders;
 
     int handling; /* the handler is running (owner only) */
-    /* The disconnect watch (weft_watch.c); guarded by watch_mu, which the
-     * owner and the watcher thread share. */
-    pthread_mutex_t watch_mu;
-    pthread_cond_t watch_cond; /* watch_busy went to 0 */
     /* Where the current request's context lives once asked for, and the
      * lock for making it (weft_request_ctx); both for the struct's life. */
     void *req_ctx_mem;
     pthread_mutex_t req_ctx_mu;
-    int in_handler; /* a handler runs with the request read */
-    apr_time_t handler_since;
-    int watch_queued;        /* on the watcher's lists */
-    int watch_armed;         /* armed in epoll */
-    int watch_busy;          /* the watcher is checking the socket */
-    int watch_over;          /* the peer left or pipelined: stop */
-    int watch_added;         /* the fd is in the epoll set */
-    weft_conn_t *watch_next; /* the watcher's lists */
+    /* The disconnect watch (weft_watch.c).  The owner's side of a request
+     * is lock-free: it publishes handler_since and in_handler, and takes
+     * watch_mu only when watch_engaged says the watcher left state behind
+     * (in_handler and watch_engaged are a Dekker pair). */
+    _Atomic apr_time_t handler_since; /* owner writes, watcher reads */
+    atomic_int in_handler;    /* owner writes: a handler runs, request read */
+    atomic_int watch_queued;  /* on the watcher's lists (both, see there) */
+    atomic_int watch_engaged; /* under watch_mu: watcher sets, both clear */
+    pthread_mutex_t watch_mu;
+    pthread_cond_t watch_cond; /* watch_busy went to 0 */
+    int watch_armed;           /* watch_mu: armed in epoll */
+    int watch_busy;            /* watch_mu: the watcher checks the socket */
+    int watch_over;            /* watch_mu: the peer left or pipelined */
+    int watch_added;           /* watch_mu: the fd is in the epoll set */
+    weft_conn_t *watch_next;   /* the watcher's lists (whoever queued it) */
 
     weft_conn_t *free_next; /* the server's free list (its mu) */
 };

@@ -6,9 +6,11 @@
  * pipelined byte ends the watch without cancelling (Go's rule).
  *
  * Arming is lazy: the owner only marks "handler running" (no syscall, no
- * shared lock) and the watcher arms sockets whose handler outlives
- * ARM_DELAY.  Most handlers finish first and cost nothing; a client that
- * leaves is noticed within ARM_DELAY plus one tick.
+ * lock) and the watcher, ticking, arms sockets whose handler outlives
+ * ARM_DELAY.  Most handlers finish first and cost two atomic stores; a
+ * client that leaves is noticed within ARM_DELAY plus one tick.  A
+ * connection stays on the watcher's list while requests keep coming, so a
+ * busy keep-alive connection is queued once, not once per request.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@
 #define ARM_DELAY apr_time_from_msec(20)
 #define TICK_MS 20
 #define IDLE_TICKS 50 /* a second of empty ticks before sleeping */
+/* A connection with no handler for this long leaves the list (it comes
+ * back through incoming with its next handler). */
+#define LINGER apr_time_from_sec(1)
 
 struct weft_watcher_t {
     weft_server_t *server; /* immutable */
@@ -43,6 +48,7 @@ struct weft_watcher_t {
     weft_conn_t *list;
 };
 
+/* Under c->watch_mu. */
 static void arm(weft_watcher_t *w, weft_conn_t *c)
 {
     struct epoll_event ev;
@@ -56,8 +62,59 @@ static void arm(weft_watcher_t *w, weft_conn_t *c)
     }
 }
 
+/*
+ * Under c->watch_mu, before the watcher looks at in_handler to act on c:
+ * the Dekker pair with weft_unwatch_conn, which stores in_handler = 0 and
+ * then loads watch_engaged.  Either the owner sees the flag (and cleans up
+ * under the lock) or the watcher sees the handler gone.
+ */
+static int engage(weft_conn_t *c)
+{
+    atomic_store(&c->watch_engaged, 1);
+    return atomic_load(&c->in_handler);
+}
+
+/* Under c->watch_mu: the flag stays up while anything is left for the
+ * owner to undo (an armed socket, a check running, a finished watch). */
+static void disengage(weft_conn_t *c)
+{
+    if (!c->watch_armed && !c->watch_busy && !c->watch_over)
+        atomic_store(&c->watch_engaged, 0);
+}
+
+/* The handler ran long enough: arm its socket, unless the owner ended the
+ * handler meanwhile. */
+static void maybe_arm(weft_watcher_t *w, weft_conn_t *c, apr_time_t now)
+{
+    pthread_mutex_lock(&c->watch_mu);
+    if (engage(c) && !c->watch_armed && !c->watch_over &&
+        now - atomic_load_explicit(&c->handler_since, memory_order_relaxed) >=
+            ARM_DELAY)
+        arm(w, c);
+    disengage(c);
+    pthread_mutex_unlock(&c->watch_mu);
+}
+
+/*
+ * Whether c may leave the list.  watch_queued is the owners' cue to push
+ * (weft_watch_conn exchanges it to 1 after storing in_handler): clearing
+ * it and then seeing a handler start means the owner may have seen the 1
+ * and relied on us, so we take the flag back; if the owner took it first,
+ * it has pushed c and this list must let go.
+ */
+static int leave_list(weft_conn_t *c)
+{
+    int zero = 0;
+
+    atomic_store(&c->watch_queued, 0);
+    if (!atomic_load(&c->in_handler))
+        return 1;
+    return !atomic_compare_exchange_strong(&c->watch_queued, &zero, 1);
+}
+
 /* One tick: pick up new arrivals, arm handlers that ran long enough, drop
- * connections whose handler ended.  Returns whether any remain. */
+ * connections that had no handler for a while.  Returns whether any
+ * remain. */
 static int tick(weft_watcher_t *w)
 {
     apr_time_t now = weft_time_coarse(); /* handler_since's clock */
@@ -71,23 +128,19 @@ static int tick(weft_watcher_t *w)
     }
     pp = &w->list;
     while ((c = *pp) != NULL) {
-        weft_conn_t *next;
-        int drop;
-        pthread_mutex_lock(&c->watch_mu);
-        /* Once watch_queued is 0 the owner may push c again and rewrite
+        /* Once c leaves, its owner may push it again and rewrite
          * watch_next: read it first. */
-        next = c->watch_next;
-        drop = !c->in_handler;
-        if (drop)
-            c->watch_queued = 0;
-        else if (!c->watch_armed && !c->watch_over &&
-                 now - c->handler_since >= ARM_DELAY)
-            arm(w, c);
-        pthread_mutex_unlock(&c->watch_mu);
-        if (drop)
+        weft_conn_t *next = c->watch_next;
+        apr_time_t ran =
+            now - atomic_load_explicit(&c->handler_since, memory_order_relaxed);
+        if (atomic_load(&c->in_handler)) {
+            if (ran >= ARM_DELAY)
+                maybe_arm(w, c, now);
+        } else if (ran >= LINGER && leave_list(c)) {
             *pp = next;
-        else
-            pp = &c->watch_next;
+            continue;
+        }
+        pp = &c->watch_next;
     }
     return w->list != NULL;
 }
@@ -100,7 +153,8 @@ static void event(weft_watcher_t *w, weft_conn_t *c)
 
     pthread_mutex_lock(&c->watch_mu);
     c->watch_armed = 0; /* one-shot: the event disarmed it */
-    if (!c->in_handler || c->watch_over) {
+    if (!engage(c) || c->watch_over) {
+        disengage(c);
         pthread_mutex_unlock(&c->watch_mu);
         return;
     }
@@ -116,7 +170,7 @@ static void event(weft_watcher_t *w, weft_conn_t *c)
 
     pthread_mutex_lock(&c->watch_mu);
     c->watch_busy = 0;
-    if (alive == 0 && c->in_handler)
+    if (alive == 0 && atomic_load(&c->in_handler))
         arm(w, c); /* nothing after all: watch on */
     else
         c->watch_over = 1; /* gone, or a pipelined byte: Go stops here */
@@ -221,29 +275,24 @@ void weft_watch_stop(weft_server_t *s)
 void weft_watch_conn(weft_conn_t *c)
 {
     weft_watcher_t *w = c->server->watcher;
-    int push;
+    apr_uint64_t one = 1;
+    weft_conn_t *head;
 
     if (w == NULL)
         return;
-    pthread_mutex_lock(&c->watch_mu);
-    c->in_handler = 1;
-    c->watch_over = 0;
-    c->handler_since = weft_time_coarse();
-    push = !c->watch_queued;
-    c->watch_queued = 1;
-    pthread_mutex_unlock(&c->watch_mu);
-    if (push) {
-        weft_conn_t *head = atomic_load(&w->incoming);
-        apr_uint64_t one = 1;
-        do
-            c->watch_next = head;
-        while (!atomic_compare_exchange_weak(&w->incoming, &head, c));
-        /* A ticking watcher picks arrivals up by itself; only a sleeping
-         * one needs the syscall. */
-        if (atomic_load(&w->sleeping) &&
-            write(w->wakefd, &one, sizeof(one)) < 0) {
-            /* an eventfd below its maximum does not refuse */
-        }
+    atomic_store_explicit(&c->handler_since, weft_time_coarse(),
+                          memory_order_relaxed);
+    atomic_store(&c->in_handler, 1); /* publishes handler_since */
+    if (atomic_exchange(&c->watch_queued, 1))
+        return; /* on the list already: the watcher sees in_handler */
+    head = atomic_load(&w->incoming);
+    do
+        c->watch_next = head;
+    while (!atomic_compare_exchange_weak(&w->incoming, &head, c));
+    /* A ticking watcher picks arrivals up by itself; only a sleeping one
+     * needs the syscall. */
+    if (atomic_load(&w->sleeping) && write(w->wakefd, &one, sizeof(one)) < 0) {
+        /* an eventfd below its maximum does not refuse */
     }
 }
 
@@ -255,10 +304,12 @@ void weft_unwatch_conn(weft_conn_t *c)
 
     if (w == NULL)
         return;
+    atomic_store(&c->in_handler, 0);
+    if (!atomic_load(&c->watch_engaged))
+        return; /* the watcher did nothing, and now will not (engage) */
     pthread_mutex_lock(&c->watch_mu);
     while (c->watch_busy)
         pthread_cond_wait(&c->watch_cond, &c->watch_mu);
-    c->in_handler = 0;
     if (c->watch_armed) {
         /* Disarm, so the next request's bytes do not wake the watcher. */
         struct epoll_event ev;
@@ -267,6 +318,8 @@ void weft_unwatch_conn(weft_conn_t *c)
         epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
         c->watch_armed = 0;
     }
+    c->watch_over = 0;
+    atomic_store(&c->watch_engaged, 0);
     pthread_mutex_unlock(&c->watch_mu);
 }
 
