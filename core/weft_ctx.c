@@ -89,7 +89,8 @@ typedef struct batch_t {
     struct batch_t *outer;     /* the batch this thread was running before */
 } batch_t;
 
-static _Thread_local batch_t *running_batches; /* this thread's, innermost */
+/* This thread's, innermost. */
+static WEFT_THREAD_LOCAL batch_t *running_batches;
 
 /*
  * Deadlines are observed lazily (observe below), which covers done, cause

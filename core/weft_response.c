@@ -20,8 +20,8 @@
 /* Go's http.TimeFormat for now, cached per thread for the second. */
 const char *weft_http_date(void)
 {
-    static __thread char buf[32];
-    static __thread apr_time_t last = -1;
+    static WEFT_THREAD_LOCAL char buf[32];
+    static WEFT_THREAD_LOCAL apr_time_t last = -1;
     apr_time_t now = apr_time_sec(weft_time_coarse());
 
     if (now != last) {
