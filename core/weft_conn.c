@@ -1,7 +1,7 @@
 /*
  * weft_conn.c -- connection objects: creation from a recycled struct, the
- * packed atomic ConnState with its hook, the server's live set and
- * per-state counts, and the rule that only the owner closes the fd while
+ * packed atomic ConnState with its hook, the server's live set (counted
+ * per state when asked), and the rule that only the owner closes the fd while
  * others may only shut it down.
  */
 #include <apr_strings.h>
@@ -181,14 +181,15 @@ weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
 
 /*
  * Go's setState: the packed word first (so a hook reading it sees the new
- * state), the live set and counts, then the conn_state hook on this thread.
+ * state), the live set, then the conn_state hook on this thread.  No
+ * per-state counters: two shared atomics per transition, four per
+ * request, cost more than counting the live set when a status page asks.
  */
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
 {
     weft_server_t *s = c->server;
     apr_uint64_t now = (apr_uint64_t)apr_time_sec(weft_time_coarse());
-    apr_uint64_t old = atomic_exchange(&c->state, (now << 8) | st);
-
+    atomic_store(&c->state, (now << 8) | st);
     if (st == WEFT_STATE_NEW) {
         pthread_mutex_lock(&s->mu);
         c->prev = NULL;
@@ -212,12 +213,6 @@ void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
         weft_server_changed(s);
         pthread_mutex_unlock(&s->mu);
     }
-    if (st != WEFT_STATE_NEW)
-        atomic_fetch_sub(&s->counts[old & 0xff], 1);
-    /* Hijacked connections are counted until their new owner closes them
-     * (weft_hijack_close); closed ones are not counted at all. */
-    if (st != WEFT_STATE_CLOSED)
-        atomic_fetch_add(&s->counts[st], 1);
     weft_run_conn_state(c, st);
 }
 

@@ -94,7 +94,6 @@ struct weft_server_t {
     int done;                      /* shutdown or close finished */
     /* Atomics: read without the lock on hot paths. */
     _Atomic int shutting_down; /* Go's inShutdown */
-    _Atomic int counts[5];     /* live connections per ConnState */
     _Atomic apr_uint64_t next_conn_id;
     _Atomic apr_uint64_t requests;   /* requests served */
     _Atomic apr_uint64_t bytes_sent; /* response body bytes */

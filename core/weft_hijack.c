@@ -52,17 +52,15 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
 
 /*
  * Go's setState(rwc, ..., skipHooks) for a claimed connection: the packed
- * word, the live set and the per-state counts as weft_conn_set_state keeps
- * them, and the hijacked registry, in one critical section; no conn_state
- * hook runs.
+ * word, the live set as weft_conn_set_state keeps it, and the hijacked
+ * registry, in one critical section; no conn_state hook runs.
  */
 static void claim_quietly(weft_conn_t *c)
 {
     weft_server_t *s = c->server;
     apr_uint64_t now = (apr_uint64_t)apr_time_sec(weft_time_coarse());
-    apr_uint64_t old =
-        atomic_exchange(&c->state, (now << 8) | WEFT_STATE_HIJACKED);
 
+    atomic_store(&c->state, (now << 8) | WEFT_STATE_HIJACKED);
     c->hijacked = 1;
     c->hj_fn = NULL;
     c->hj_told = 0;
@@ -83,7 +81,6 @@ static void claim_quietly(weft_conn_t *c)
     s->hijacked = c;
     weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
-    atomic_fetch_sub(&s->counts[old & 0xff], 1);
 }
 
 WEFT_DECLARE(apr_status_t) weft_conn_claim(weft_conn_t *c, weft_hijack_t **out)
@@ -138,7 +135,6 @@ WEFT_DECLARE(void) weft_hijack_close(weft_hijack_t *h)
     c->hj_fn = NULL;
     weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
-    atomic_fetch_sub(&s->counts[WEFT_STATE_HIJACKED], 1);
     c->transport->ops->close(c->transport);
     weft_hijack_let_go(c);
 }

@@ -320,11 +320,24 @@ weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout)
     return quiet;
 }
 
+/* The live set holds new, active and idle connections; the hijacked
+ * registry those a hijacker or a claiming module holds until it closes
+ * them (weft_rw_hijack enters it just before the state word says so).
+ * Closed ones are gone from both. */
 WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state)
 {
+    weft_server_t *ms = (weft_server_t *)s;
+    const weft_conn_t *c;
+    int n = 0;
+
     if (state < 0 || state >= WEFT_STATE_COUNT)
         return 0;
-    return atomic_load(&((weft_server_t *)s)->counts[state]);
+    pthread_mutex_lock(&ms->mu);
+    for (c = state == WEFT_STATE_HIJACKED ? ms->hijacked : ms->live; c != NULL;
+         c = state == WEFT_STATE_HIJACKED ? c->hj_next : c->next)
+        n += weft_conn_state(c, NULL) == (weft_conn_state_t)state;
+    pthread_mutex_unlock(&ms->mu);
+    return n;
 }
 
 WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s)

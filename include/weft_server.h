@@ -141,8 +141,9 @@ WEFT_DECLARE(void) weft_server_wait(weft_server_t *s);
 WEFT_DECLARE(int)
 weft_server_quiesce(weft_server_t *s, apr_interval_time_t timeout);
 
-/* Live connections per state (WEFT_STATE_NEW .. WEFT_STATE_HIJACKED),
- * requests served, and connections accepted: atomic reads, any thread. */
+/* Live connections in a state (WEFT_STATE_NEW .. WEFT_STATE_HIJACKED;
+ * counted under the server's lock, for status pages rather than hot
+ * paths), and requests served (an atomic read); any thread. */
 WEFT_DECLARE(int) weft_server_conn_count(const weft_server_t *s, int state);
 WEFT_DECLARE(apr_uint64_t) weft_server_requests(const weft_server_t *s);
 /* Response body bytes sent, and when serving started (for uptime). */

@@ -29,8 +29,8 @@ static const weft_conn_state_t live_states[] = {
 };
 #define NSTATES (sizeof(live_states) / sizeof(live_states[0]))
 
-/* One reading of the core's counters.  Each is an atomic load of its own,
- * so the set is not one instant; a scrape never needs it to be. */
+/* One reading of the core's counters.  Each is read on its own, so the
+ * set is not one instant; a scrape never needs it to be. */
 typedef struct {
     double uptime; /* seconds since serving started */
     apr_uint64_t requests;

@@ -138,6 +138,7 @@ static char *conf_with(const char *extra)
                   "LoadModule tls_module %s\n"
                   "LoadModule testapp_module %s\n"
                   "LoadModule alpn_module %s\n"
+                  "LoadModule status_module %s\n"
                   "TLSCertificateFile %s\n"
                   "TLSCertificateKeyFile %s\n"
                   "TLSServerName beta.test %s %s\n"
@@ -146,8 +147,9 @@ static char *conf_with(const char *extra)
                   "LogLevel debug\n%s",
                   wt_built("modules/.libs/mod_tls.so"), wt_testapp(),
                   wt_built("tests/modules/.libs/fixture_alpn.so"),
-                  pem("alpha.crt"), pem("alpha.key"), pem("beta.crt"),
-                  pem("beta.key"), pem("gamma.crt"), pem("gamma.key"), extra);
+                  wt_built("modules/.libs/mod_status.so"), pem("alpha.crt"),
+                  pem("alpha.key"), pem("beta.crt"), pem("beta.key"),
+                  pem("gamma.crt"), pem("gamma.key"), extra);
 }
 
 static void start_srv(const char *extra)
@@ -983,7 +985,8 @@ END_TEST
 /*
  * The fixture claims weft-test/1 from process_connection: its line, then
  * its close.  The core marks the connection hijacked without running the
- * conn_state hook: the log shows "new" for it and nothing after.
+ * conn_state hook: the log shows "new" for it and nothing after.  Once
+ * closed it counts nowhere (the claim once left the hijacked count at -1).
  */
 START_TEST(alpn_claimed)
 {
@@ -991,7 +994,7 @@ START_TEST(alpn_claimed)
     tclient_t *c;
     const unsigned char *proto;
     unsigned int len;
-    char *ev, *prefix;
+    char *ev, *prefix, *status;
 
     o.alpn = ALPN_PROTO;
     c = tls_open(&o);
@@ -1006,6 +1009,12 @@ START_TEST(alpn_claimed)
     prefix = wt_fmt("state %s ", c->remote);
     ck_assert_msg(strstr(strstr(ev, prefix) + 1, prefix) == NULL,
                   "conn_state ran for a claimed connection:\n%s", tail(ev));
+    /* The claim closed before the client saw EOF; the scrape itself is
+     * the one active connection. */
+    status = get(tls_default(), "/status");
+    ck_assert_msg(strstr(status, "\nconnections_hijacked: 0\n") != NULL &&
+                      strstr(status, "\nconnections_active: 1\n") != NULL,
+                  "status after the claim:\n%s", status);
 }
 END_TEST
 

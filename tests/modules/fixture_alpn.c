@@ -3,7 +3,8 @@
  * negotiated the made-up ALPN protocol "weft-test/1" from
  * process_connection (Go's TLSNextProto), answers them with a fixed line
  * and closes; and registers the handler `tlsinfo`, which prints
- * weft_req_tls for /tlsinfo and hands every other path to `testapp`.
+ * weft_req_tls for /tlsinfo, hands /status to `status` (mod_status) and
+ * every other path to `testapp`.
  */
 #include <string.h>
 
@@ -47,7 +48,8 @@ static void tlsinfo_handler(weft_rw_t *w, weft_request_t *r)
     weft_handler_fn *next;
 
     if (strcmp(weft_req_path(r), "/tlsinfo") != 0) {
-        next = weft_handler_find("testapp");
+        next = weft_handler_find(
+            strcmp(weft_req_path(r), "/status") == 0 ? "status" : "testapp");
         if (next != NULL)
             next(w, r);
         else
