@@ -171,8 +171,22 @@ static int on_chunk_ext(llhttp_t *p, const char *at, size_t n)
     return c->chunk_ext > WEFT_MAX_CHUNK_EXT ? HPE_USER : 0;
 }
 
+/*
+ * llhttp knows only its own methods, so it gets a stand-in request line
+ * with the version we parsed (weft_reqline.h says why): an HTTP/1.0 one
+ * and an HTTP/1.1 one.  Each is parsed once, here, and every request
+ * starts from a copy of the parser as the line left it (no callback runs
+ * for a request line, so the copy is exactly a fresh parse).  Immutable
+ * after settings_init.
+ */
+static llhttp_t after_line[2];
+
 static void settings_init(void)
 {
+    static const char *const synth[2] = { "PUT / HTTP/1.0\r\n",
+                                          "PUT / HTTP/1.1\r\n" };
+    int i;
+
     llhttp_settings_init(&settings);
     settings.on_header_field = on_header_field;
     settings.on_header_value = on_header_value;
@@ -183,6 +197,10 @@ static void settings_init(void)
     settings.on_chunk_header = on_chunk_header;
     settings.on_chunk_extension_name = on_chunk_ext;
     settings.on_chunk_extension_value = on_chunk_ext;
+    for (i = 0; i < 2; i++) {
+        llhttp_init(&after_line[i], HTTP_REQUEST, &settings);
+        llhttp_execute(&after_line[i], synth[i], strlen(synth[i]));
+    }
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -501,17 +519,9 @@ weft_read_result_t weft_read_request(weft_conn_t *c, weft_request_t **out)
             res = refuse(c, 400, NULL);
     }
     if (res == READ_OK) {
-        /* llhttp knows only its own methods, so it gets a stand-in line
-         * with the version we parsed (weft_reqline.h says why). */
-        const char *synth = r->line.major == 1 && r->line.minor == 0
-                                ? "PUT / HTTP/1.0\r\n"
-                                : "PUT / HTTP/1.1\r\n";
-
-        llhttp_init(&c->parser, HTTP_REQUEST, &settings);
+        c->parser =
+            after_line[r->line.major == 1 && r->line.minor == 0 ? 0 : 1];
         c->parser.data = c;
-        c->exec_base = synth;
-        if (llhttp_execute(&c->parser, synth, strlen(synth)) != HPE_OK)
-            res = refuse(c, 400, NULL);
     }
     if (res == READ_OK)
         res = read_fields(c, r, limit, &used);
