@@ -1,8 +1,8 @@
 /*
  * weft_conn.c -- connection objects: creation from a recycled struct, the
  * packed atomic ConnState with its hook, the server's live set (counted
- * per state when asked), and the rule that only the owner closes the fd while
- * others may only shut it down.
+ * per state when asked), and the rule that only the owner closes the fd
+ * while others may only shut it down.
  */
 #include <apr_strings.h>
 #include <arpa/inet.h>
