@@ -5,7 +5,6 @@
  * close-delimited), keep-alive rules, 1xx interim responses, trailers,
  * Date, and header and body leaving together in one writev.
  */
-#include <apr_lib.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <stdio.h>
@@ -48,7 +47,9 @@ static int is_head(const weft_request_t *r)
     return strcmp(r->line.method, "HEAD") == 0;
 }
 
-/* Go's CanonicalMIMEHeaderKey into out (at least n + 1 bytes). */
+/* Go's CanonicalMIMEHeaderKey into out (at least n + 1 bytes).  ASCII
+ * letters only, as Go's: the C library's toupper would consult the locale
+ * for every byte of every header name. */
 static void canonical_key(const char *k, apr_size_t n, char *out)
 {
     int upper = 1;
@@ -56,7 +57,12 @@ static void canonical_key(const char *k, apr_size_t n, char *out)
 
     for (i = 0; i < n; i++) {
         char ch = k[i];
-        out[i] = upper ? (char)apr_toupper(ch) : (char)apr_tolower(ch);
+        if (upper && ch >= 'a' && ch <= 'z')
+            out[i] = (char)(ch - 'a' + 'A');
+        else if (!upper && ch >= 'A' && ch <= 'Z')
+            out[i] = (char)(ch - 'A' + 'a');
+        else
+            out[i] = ch;
         upper = ch == '-';
     }
     out[n] = '\0';
