@@ -285,6 +285,12 @@ if need_weft; then
     fi
     [[ -f $TESTAPP ]] || die "--testapp: no such file: $TESTAPP"
     [[ $TESTAPP == /* ]] || TESTAPP=$PWD/$TESTAPP
+    # `make` alone does not rebuild it (a check-only library): say so
+    # rather than measure yesterday's module.
+    if [[ $SRC_TOP/tests/modules/mod_testapp.c -nt $TESTAPP ]]; then
+        note "warning: $TESTAPP is older than tests/modules/mod_testapp.c;" \
+            "run 'make tests/modules/mod_testapp.la' first"
+    fi
 fi
 
 # mod_static and mod_log for the static scenarios: beside weftd's tree.
