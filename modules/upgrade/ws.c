@@ -212,6 +212,16 @@ static apr_status_t session_cleanup(void *data)
 }
 
 static void ws_on_shutdown(void *data);
+static void going_away_check(weft_ws_t *ws);
+
+/* Out of the registry, so Shutdown's callback no longer finds it. */
+static void unregister(weft_ws_t *ws)
+{
+    pthread_mutex_lock(&registry_mu);
+    if (registry != NULL && ws->id != 0)
+        apr_hash_set(registry, &ws->id, sizeof(ws->id), NULL);
+    pthread_mutex_unlock(&registry_mu);
+}
 
 int ws_handshake(weft_rw_t *w, weft_request_t *r, const ws_config_t *conf,
                  weft_ws_t **out)
@@ -242,24 +252,6 @@ int ws_handshake(weft_rw_t *w, weft_request_t *r, const ws_config_t *conf,
                        weft_req_remote(r));
         return WEFT_ERROR;
     }
-    n = snprintf(head, sizeof(head),
-                 "HTTP/1.1 101 Switching Protocols\r\n"
-                 "Upgrade: websocket\r\n"
-                 "Connection: Upgrade\r\n"
-                 "Sec-WebSocket-Accept: %s\r\n\r\n",
-                 accept);
-    iov.iov_base = head;
-    iov.iov_len = (size_t)n;
-    rv = h->transport->ops->writev(
-        h->transport, &iov, 1, &written,
-        conf->close_timeout > 0 ? apr_time_now() + conf->close_timeout : 0);
-    if (rv != APR_SUCCESS) {
-        weft_log(WEFT_LOG_DEBUG, rv, "websocket %s: cannot send the 101",
-                 weft_req_remote(r));
-        weft_hijack_close(h);
-        return WEFT_ERROR;
-    }
-
     /* The session lives in the connection's pool, which the hijack hands
      * over and weft_hijack_close clears. */
     ws = apr_pcalloc(h->pool, sizeof(*ws));
@@ -277,8 +269,16 @@ int ws_handshake(weft_rw_t *w, weft_request_t *r, const ws_config_t *conf,
     apr_pool_cleanup_register(h->pool, ws, session_cleanup,
                               apr_pool_cleanup_null);
 
-    /* Registered before Shutdown may call back: if it already began, the
-     * callback runs at once, here, and the 1001 follows the 101. */
+    /*
+     * Registered for Shutdown before the 101 leaves: a client that has
+     * read the 101 and then sees the server stop must find its session
+     * waited for (until ShutdownTimeout), not cut when the process exits.
+     * The 101 goes out under the write lock, so a callback that runs
+     * meanwhile (or here, at once, if Shutdown already began) only marks
+     * the session going away, and the 1001 follows the 101
+     * (going_away_check).
+     */
+    pthread_mutex_lock(&ws->wmu);
     pthread_mutex_lock(&registry_mu);
     if (registry != NULL) {
         ws->id = ++registry_next;
@@ -287,6 +287,26 @@ int ws_handshake(weft_rw_t *w, weft_request_t *r, const ws_config_t *conf,
     pthread_mutex_unlock(&registry_mu);
     if (ws->id != 0)
         weft_hijack_on_shutdown(h, ws_on_shutdown, (void *)ws->id);
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 101 Switching Protocols\r\n"
+                 "Upgrade: websocket\r\n"
+                 "Connection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: %s\r\n\r\n",
+                 accept);
+    iov.iov_base = head;
+    iov.iov_len = (size_t)n;
+    rv = h->transport->ops->writev(
+        h->transport, &iov, 1, &written,
+        conf->close_timeout > 0 ? apr_time_now() + conf->close_timeout : 0);
+    pthread_mutex_unlock(&ws->wmu);
+    if (rv != APR_SUCCESS) {
+        weft_log(WEFT_LOG_DEBUG, rv, "websocket %s: cannot send the 101",
+                 weft_req_remote(r));
+        unregister(ws);
+        weft_hijack_close(h);
+        return WEFT_ERROR;
+    }
+    going_away_check(ws);
     weft_log(WEFT_LOG_DEBUG, 0, "websocket %s: open", ws->remote);
     *out = ws;
     return WEFT_OK;
@@ -843,7 +863,6 @@ apr_status_t weft_ws_close(weft_ws_t *ws, int code, const char *reason)
     apr_time_t until =
         ws->close_timeout > 0 ? apr_time_now() + ws->close_timeout : 0;
     apr_status_t rv;
-    uintptr_t id = ws->id;
     int done;
 
     send_close(ws, code, reason, until);
@@ -871,10 +890,7 @@ apr_status_t weft_ws_close(weft_ws_t *ws, int code, const char *reason)
         if (rv != APR_SUCCESS)
             break;
     }
-    pthread_mutex_lock(&registry_mu);
-    if (registry != NULL && id != 0)
-        apr_hash_set(registry, &ws->id, sizeof(ws->id), NULL);
-    pthread_mutex_unlock(&registry_mu);
+    unregister(ws);
     weft_log(WEFT_LOG_DEBUG, 0, "websocket %s: closed%s", ws->remote,
              done ? "" : " without the peer's close");
     weft_hijack_close(ws->h); /* frees ws: session_cleanup */
