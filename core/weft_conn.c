@@ -202,18 +202,25 @@ void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st)
         pthread_mutex_unlock(&s->mu);
     } else if (st == WEFT_STATE_HIJACKED || st == WEFT_STATE_CLOSED) {
         pthread_mutex_lock(&s->mu);
-        if (c->prev != NULL)
-            c->prev->next = c->next;
-        else if (s->live == c)
-            s->live = c->next;
-        if (c->next != NULL)
-            c->next->prev = c->prev;
-        c->prev = c->next = NULL;
-        s->nlive--;
+        weft_conn_leave_live(c);
         weft_server_changed(s);
         pthread_mutex_unlock(&s->mu);
     }
     weft_run_conn_state(c, st);
+}
+
+void weft_conn_leave_live(weft_conn_t *c)
+{
+    weft_server_t *s = c->server;
+
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (s->live == c)
+        s->live = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nlive--;
 }
 
 /*

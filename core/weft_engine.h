@@ -238,6 +238,8 @@ weft_conn_t *weft_conn_create(weft_server_t *s, const weft_listen_t *l, int fd,
                               const char *local);
 void weft_conn_format_addr(char *out, const struct sockaddr_storage *ss);
 void weft_conn_set_state(weft_conn_t *c, weft_conn_state_t st);
+/* Under the server's mu: c leaves the live set. */
+void weft_conn_leave_live(weft_conn_t *c);
 void weft_conn_release(weft_conn_t *c);
 void weft_conn_kill(weft_conn_t *c);
 void weft_conn_free_all(weft_server_t *s);

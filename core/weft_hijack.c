@@ -10,6 +10,22 @@
 
 #include "weft_engine.h"
 
+/* Under the server's mu: c joins the registry, held by holders, with no
+ * Shutdown callback yet. */
+static void registry_add(weft_conn_t *c, int holders)
+{
+    weft_server_t *s = c->server;
+
+    c->hj_fn = NULL;
+    c->hj_told = 0;
+    c->hj_holders = holders;
+    c->hj_prev = NULL;
+    c->hj_next = s->hijacked;
+    if (s->hijacked != NULL)
+        s->hijacked->hj_prev = c;
+    s->hijacked = c;
+}
+
 WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
 {
     weft_conn_t *c = w->conn;
@@ -33,17 +49,10 @@ WEFT_DECLARE(apr_status_t) weft_rw_hijack(weft_rw_t *w, weft_hijack_t **out)
     h->pool = c->pool;
     h->conn = c;
     c->hijacked = 1;
-    c->hj_fn = NULL;
-    c->hj_told = 0;
     pthread_mutex_lock(&s->mu);
     /* The serve loop still touches c after the handler returns, and the
      * handler may close the hijacked connection before that. */
-    c->hj_holders = 2;
-    c->hj_prev = NULL;
-    c->hj_next = s->hijacked;
-    if (s->hijacked != NULL)
-        s->hijacked->hj_prev = c;
-    s->hijacked = c;
+    registry_add(c, 2);
     pthread_mutex_unlock(&s->mu);
     weft_conn_set_state(c, WEFT_STATE_HIJACKED);
     *out = h;
@@ -62,23 +71,9 @@ static void claim_quietly(weft_conn_t *c)
 
     atomic_store(&c->state, (now << 8) | WEFT_STATE_HIJACKED);
     c->hijacked = 1;
-    c->hj_fn = NULL;
-    c->hj_told = 0;
     pthread_mutex_lock(&s->mu);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else if (s->live == c)
-        s->live = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    s->nlive--;
-    c->hj_holders = 1; /* the claimer only: the serve loop returns */
-    c->hj_prev = NULL;
-    c->hj_next = s->hijacked;
-    if (s->hijacked != NULL)
-        s->hijacked->hj_prev = c;
-    s->hijacked = c;
+    weft_conn_leave_live(c);
+    registry_add(c, 1); /* the claimer only: the serve loop returns */
     weft_server_changed(s);
     pthread_mutex_unlock(&s->mu);
 }
