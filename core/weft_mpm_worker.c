@@ -123,7 +123,6 @@ static void worker_unreserve(weft_server_t *s)
 static apr_status_t worker_submit(weft_server_t *s, weft_conn_t *c)
 {
     worker_mpm_t *m = mpm_of(s);
-
     weft_idle_t *w;
 
     pthread_mutex_lock(&m->mu);
@@ -138,7 +137,6 @@ static apr_status_t worker_submit(weft_server_t *s, weft_conn_t *c)
 static void worker_stop(weft_server_t *s)
 {
     worker_mpm_t *m = mpm_of(s);
-
     weft_idle_t *w;
 
     pthread_mutex_lock(&m->mu);
